@@ -1,0 +1,61 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { HttpMetricsService } from '@app/metrics';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
+import type { AppConfigOptions } from './config/app-config.module';
+import { APP_CONFIG } from './config/app-config.constants';
+import { REQUEST_ID_HEADER, requestId } from './http/request-id';
+
+/** Routes served outside `/api/v1`: probes, Prometheus, docs and the dashboard. */
+const UNPREFIXED = ['health/live', 'health/ready', 'health/redis', 'metrics'];
+
+/** Body limit before the config is read; the configured limit applies per route below. */
+const MAX_BODY_LIMIT = 100 * 1024 * 1024;
+
+/**
+ * Builds the application exactly as `main.ts` serves it (tests use this too):
+ * Fastify, JSON logs, `/api/v1` prefix, OpenAPI at `/docs`, HTTP metrics.
+ */
+export async function createApp(options: AppConfigOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    genReqId: requestId,
+    bodyLimit: MAX_BODY_LIMIT,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRoute', (route) => {
+    // Fastify reads bodyLimit per route; the config is known only after the
+    // module graph is built, so it is applied as each route is registered.
+    route.bodyLimit ??= config.http.bodyLimit;
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  app.get(HttpMetricsService).instrument(fastify);
+
+  app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED });
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Boardroom API')
+        .setDescription('AI boardrooms behind a tiered cache')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+  SwaggerModule.setup('docs', app, document);
+  return app;
+}

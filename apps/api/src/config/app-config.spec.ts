@@ -1,0 +1,69 @@
+import { ConfigValidationError, validateEnv } from './app-config';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    validateEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe(validateEnv.name, () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = validateEnv({});
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimit: 1024 * 1024, shutdownTimeoutMs: 10_000 });
+    expect(config.database).toMatchObject({ kind: 'pglite', migrationsRun: true });
+    expect(config.database.kind === 'pglite' && config.database.dataDir.endsWith('/data/pglite')).toBe(true);
+    expect(config.redis.url).toBeUndefined();
+    expect(config.cache).toEqual({ backend: 'auto', prefix: 'bp' });
+  });
+
+  it('names every bad variable at once', () => {
+    const found = problems({ PORT: 'abc', REDIS_URL: 'http://x', CACHE_BACKEND: 'foo' });
+    expect(found).toHaveLength(3);
+    expect(found.find((p) => p.startsWith('PORT:'))).toMatch(/integer/);
+    expect(found.find((p) => p.startsWith('REDIS_URL:'))).toMatch(/redis:\/\//);
+    expect(found.find((p) => p.startsWith('CACHE_BACKEND:'))).toMatch(/auto, redis or memory/);
+  });
+
+  it('rejects out-of-range ports and unknown booleans', () => {
+    expect(
+      problems({ PORT: '70000', HTTP_LOG: 'maybe' })
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(['HTTP_LOG', 'PORT']);
+  });
+
+  it('requires REDIS_URL when CACHE_BACKEND=redis', () => {
+    expect(problems({ CACHE_BACKEND: 'redis' })).toEqual(['REDIS_URL: is required when CACHE_BACKEND=redis']);
+  });
+
+  it('never echoes a secret-bearing URL in its message', () => {
+    const message = problems({ DATABASE_URL: 'mysql://u:s3cr3t@db/x', REDIS_URL: 'http://:hunter2@r' }).join('\n');
+    expect(message).not.toMatch(/s3cr3t|hunter2/);
+  });
+
+  it('uses Postgres when DATABASE_URL is set and keeps Redis off in memory mode', () => {
+    const config = validateEnv({
+      DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+      REDIS_URL: 'rediss://:pw@cache:6380/2',
+      CACHE_BACKEND: 'memory',
+    });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@localhost:5432/db', migrationsRun: true });
+    expect(config.redis.url).toBeUndefined();
+  });
+
+  it('accepts a TLS Redis URL with a database index and rejects a non-numeric one', () => {
+    expect(validateEnv({ REDIS_URL: 'rediss://:pw@cache:6380/2' }).redis.url).toBe('rediss://:pw@cache:6380/2');
+    expect(problems({ REDIS_URL: 'redis://cache:6379/abc' })).toEqual([
+      'REDIS_URL: has a database index that is not a number',
+    ]);
+  });
+
+  it('restricts the key prefix to characters safe in Redis keys and channels', () => {
+    expect(problems({ CACHE_PREFIX: 'a b' })[0]).toMatch(/^CACHE_PREFIX:/);
+    expect(validateEnv({ CACHE_PREFIX: 'svc_1-a' }).cache.prefix).toBe('svc_1-a');
+  });
+});

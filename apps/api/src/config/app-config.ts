@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { envSchema, type Env } from './env.schema';
+
+/** Where the relational data lives. */
+export type DatabaseConfig =
+  | { readonly kind: 'postgres'; readonly url: string; readonly migrationsRun: boolean }
+  | { readonly kind: 'pglite'; readonly dataDir: string; readonly migrationsRun: boolean };
+
+/** The typed configuration every module is built from. */
+export interface AppConfig {
+  readonly runtime: { readonly nodeEnv: Env['NODE_ENV'] };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimit: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly log: { readonly level: Env['LOG_LEVEL']; readonly http: boolean };
+  readonly database: DatabaseConfig;
+  readonly redis: {
+    readonly url?: string;
+    readonly connectTimeoutMs: number;
+    readonly commandTimeoutMs: number;
+    readonly reconnectMaxDelayMs: number;
+  };
+  readonly cache: { readonly backend: Env['CACHE_BACKEND']; readonly prefix: string };
+  readonly health: { readonly maxHeapBytes: number };
+  readonly metrics: { readonly token?: string };
+}
+
+/** Thrown when the environment is invalid; the message names every bad variable. */
+export class ConfigValidationError extends Error {
+  readonly code = 'E_CONFIG_INVALID';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+function describe(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const variable = issue.path.join('.') || '(environment)';
+    return `${variable}: ${issue.message}`;
+  });
+}
+
+/**
+ * Validates the environment and maps it to `AppConfig`.
+ * Every problem is collected before throwing, so one boot names them all.
+ */
+export function validateEnv(raw: Record<string, unknown>): AppConfig {
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigValidationError(describe(parsed.error));
+  const env = parsed.data;
+  return {
+    runtime: { nodeEnv: env.NODE_ENV },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      bodyLimit: env.BODY_LIMIT,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: { level: env.LOG_LEVEL, http: env.HTTP_LOG },
+    database: env.DATABASE_URL
+      ? { kind: 'postgres', url: env.DATABASE_URL, migrationsRun: env.DB_MIGRATIONS_RUN }
+      : { kind: 'pglite', dataDir: resolve(env.DATA_DIR, 'pglite'), migrationsRun: env.DB_MIGRATIONS_RUN },
+    redis: {
+      url: env.CACHE_BACKEND === 'memory' ? undefined : env.REDIS_URL,
+      connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      reconnectMaxDelayMs: env.REDIS_RECONNECT_MAX_DELAY_MS,
+    },
+    cache: { backend: env.CACHE_BACKEND, prefix: env.CACHE_PREFIX },
+    health: { maxHeapBytes: env.HEALTH_MAX_HEAP_MB * 1024 * 1024 },
+    metrics: { token: env.METRICS_TOKEN || undefined },
+  };
+}

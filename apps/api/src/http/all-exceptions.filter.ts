@@ -1,0 +1,72 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+
+/** The error body of the public contract. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
+
+/** Messages for Fastify's own client errors, whose texts mention internals. */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported media type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Body cannot be empty when content-type is application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Malformed JSON body',
+};
+
+const phrase = (status: number) => STATUS_CODES[status] ?? 'Error';
+
+/**
+ * Maps every error to `{ statusCode, error, message }`: HTTP exceptions keep
+ * their status, Fastify's client errors (malformed JSON, body too large) keep
+ * their 4xx, anything else is a logged 500 whose body reveals nothing. Bodies
+ * that are not error messages (Terminus health results) pass through.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<unknown>();
+    const [status, body] = this.toResponse(exception);
+    if (status >= 500 && !(exception instanceof HttpException)) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    this.adapterHost.httpAdapter.reply(response, body, status);
+  }
+
+  private toResponse(exception: unknown): [number, unknown] {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const payload = exception.getResponse();
+      if (typeof payload === 'string') return [status, errorBody(status, payload)];
+      if ('message' in payload) return [status, errorBody(status, (payload as { message: string | string[] }).message)];
+      return [status, payload];
+    }
+    const clientError = asClientError(exception);
+    if (clientError) {
+      return [
+        clientError.statusCode,
+        errorBody(clientError.statusCode, FASTIFY_MESSAGES[clientError.code] ?? clientError.message),
+      ];
+    }
+    return [HttpStatus.INTERNAL_SERVER_ERROR, errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error')];
+  }
+}
+
+function errorBody(statusCode: number, message: string | string[]): ErrorBody {
+  return { statusCode, error: phrase(statusCode), message };
+}
+
+/** Fastify's errors carry a 4xx `statusCode` and an `FST_…` code. */
+function asClientError(exception: unknown): { statusCode: number; code: string; message: string } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { statusCode, code } = exception as Error & { statusCode?: unknown; code?: unknown };
+  if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  return { statusCode, code: typeof code === 'string' ? code : '', message: exception.message };
+}

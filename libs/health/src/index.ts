@@ -1,0 +1,3 @@
+export { HealthModule } from './health.module';
+export type { HealthModuleOptions } from './health.options';
+export { RedisHealthIndicator } from './redis.health';

@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { METRIC } from './metrics.constants';
+
+/**
+ * The cache metrics of the design, registered here so that every exporter
+ * (and dashboard) sees them from boot; the cache library fills them.
+ */
+@Injectable()
+export class CacheMetrics {
+  constructor(
+    @InjectMetric(METRIC.cacheHits) readonly hits: Counter<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheMisses) readonly misses: Counter<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheOperationDuration) readonly duration: Histogram<'operation' | 'layer'>,
+    @InjectMetric(METRIC.cacheMemoryUsage) readonly memoryUsage: Gauge<'layer'>,
+    @InjectMetric(METRIC.cacheHitRatio) readonly hitRatio: Gauge<'namespace' | 'layer'>,
+  ) {}
+}

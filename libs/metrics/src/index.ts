@@ -1,0 +1,5 @@
+export { MetricsModule } from './metrics.module';
+export type { MetricsModuleOptions } from './metrics.options';
+export { HttpMetricsService, type HookableServer } from './http-metrics.service';
+export { CacheMetrics } from './cache-metrics.service';
+export { METRIC, UNMATCHED_ROUTE } from './metrics.constants';

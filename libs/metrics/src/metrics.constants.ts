@@ -1,0 +1,21 @@
+/** Metric names of the design (Prometheus naming: unit suffix, `_total` on counters). */
+export const METRIC = {
+  httpRequestDuration: 'http_request_duration_seconds',
+  cacheHits: 'cache_hits_total',
+  cacheMisses: 'cache_misses_total',
+  cacheOperationDuration: 'cache_operation_duration_seconds',
+  cacheMemoryUsage: 'cache_memory_usage_bytes',
+  cacheHitRatio: 'cache_hit_ratio',
+} as const;
+
+/** Label value of every request that matched no route: unknown URLs must not grow the label set. */
+export const UNMATCHED_ROUTE = 'UNMATCHED';
+
+/** Token of the resolved `MetricsModule` options. */
+/** HTTP latency buckets in seconds: from an L1 hit (sub-millisecond) to a slow AI completion. */
+export const HTTP_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/** Cache operation buckets in seconds: an L1 get is microseconds, a Redis round trip about a millisecond. */
+export const CACHE_DURATION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1];

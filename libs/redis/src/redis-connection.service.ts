@@ -1,0 +1,210 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createClient, type RedisClientType } from '@redis/client';
+import { EventEmitter } from 'node:events';
+import { CLOSE_TIMEOUT_MS } from './redis.constants';
+import { withDeadline } from './deadline';
+import { RedisNotConfiguredError, RedisUnavailableError } from './redis.errors';
+import { REDIS_OPTIONS_TOKEN } from './redis.module-definition';
+import { resolveRedisOptions, type RedisModuleOptions, type ResolvedRedisOptions } from './redis.options';
+import { hasPassword, redactRedisUrl } from './redis-url';
+import { reconnectDelay } from './reconnect-strategy';
+
+/** The node-redis v5 client type used across the app (and accepted by `@keyv/redis`). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the defaults createClient() infers
+export type RedisClient = RedisClientType<{}, {}, {}, 2, {}>;
+
+/** Connection state transitions of the command client. */
+export type RedisConnectionEvent = 'ready' | 'down';
+
+/**
+ * Owns the app's Redis connections: one command client, shared by every
+ * library (the cache hands it to `@keyv/redis`), and one subscriber for
+ * pub/sub. Nothing is queued while the socket is down, and calls made through
+ * `run` carry a deadline, so a dead or paused Redis never makes a caller wait
+ * longer than `commandTimeoutMs`.
+ */
+@Injectable()
+export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnection.name);
+  private readonly options: ResolvedRedisOptions;
+  private readonly events = new EventEmitter();
+  private commandClient?: RedisClient;
+  private subscriberClient?: RedisClient;
+  private wasReady = false;
+
+  constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
+    this.options = resolveRedisOptions(options);
+  }
+
+  /** True when a URL is configured (whether or not Redis answers right now). */
+  get enabled(): boolean {
+    return this.options.url !== undefined;
+  }
+
+  /** The URL without credentials, for logs and status pages. */
+  get target(): string | undefined {
+    return this.options.url && redactRedisUrl(this.options.url);
+  }
+
+  /** Per-command deadline in milliseconds. */
+  get commandTimeoutMs(): number {
+    return this.options.commandTimeoutMs;
+  }
+
+  /** The command client. Throws `RedisNotConfiguredError` when no URL is set. */
+  get client(): RedisClient {
+    if (!this.commandClient) throw new RedisNotConfiguredError();
+    return this.commandClient;
+  }
+
+  /** The pub/sub connection (subscribe mode only). */
+  get subscriber(): RedisClient {
+    if (!this.subscriberClient) throw new RedisNotConfiguredError();
+    return this.subscriberClient;
+  }
+
+  /** True while the command client's socket is connected and handshaken. */
+  get isReady(): boolean {
+    return this.commandClient?.isReady ?? false;
+  }
+
+  /** Subscribes to `ready` / `down` transitions; returns the unsubscribe function. */
+  onStateChange(listener: (event: RedisConnectionEvent) => void): () => void {
+    const handlers = { ready: () => listener('ready'), down: () => listener('down') };
+    this.events.on('ready', handlers.ready).on('down', handlers.down);
+    return () => this.events.off('ready', handlers.ready).off('down', handlers.down);
+  }
+
+  /**
+   * Runs `operation` against the command client under the command deadline
+   * (`RedisTimeoutError` past it). Every caller that must not hang on a
+   * paused or partitioned Redis goes through here.
+   */
+  run<T>(operation: (client: RedisClient) => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
+    return withDeadline(operation(this.client), timeoutMs);
+  }
+
+  /** Round-trip latency of a `PING` in milliseconds; rejects past the deadline. */
+  async ping(timeoutMs = this.options.commandTimeoutMs): Promise<number> {
+    const started = performance.now();
+    await this.run((client) => client.ping(), timeoutMs);
+    return performance.now() - started;
+  }
+
+  /** `INFO [section]` parsed into key/value pairs. */
+  async info(section?: string): Promise<Record<string, string>> {
+    const text = await this.run((client) => (section ? client.info(section) : client.info()));
+    const result: Record<string, string> = {};
+    for (const line of text.split('\r\n')) {
+      const at = line.indexOf(':');
+      if (at > 0 && !line.startsWith('#')) result[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return result;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const { url } = this.options;
+    if (!url) {
+      this.logger.log('REDIS_URL unset: no Redis connection, memory only');
+      return;
+    }
+    if (this.options.warnWithoutPassword && !hasPassword(url)) {
+      this.logger.warn(`Redis at ${redactRedisUrl(url)} has no password in its URL: set requirepass in production`);
+    }
+    this.commandClient = this.createClient(url, this.options.clientName, true);
+    this.subscriberClient = this.createClient(url, `${this.options.clientName}-sub`, false);
+    const ready = await this.connect();
+    if (!ready && this.options.required) {
+      await this.onApplicationShutdown();
+      throw new RedisUnavailableError(
+        `Redis at ${redactRedisUrl(url)} did not answer within ${this.options.connectTimeoutMs} ms ` +
+          'and CACHE_BACKEND=redis requires it',
+      );
+    }
+    if (!ready) this.logger.warn(`Redis at ${redactRedisUrl(url)} is unreachable: serving without it, retrying`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const clients = [this.commandClient, this.subscriberClient].filter((c): c is RedisClient => !!c);
+    this.commandClient = this.subscriberClient = undefined;
+    this.events.removeAllListeners();
+    await Promise.all(clients.map((client) => closeClient(client)));
+  }
+
+  private createClient(url: string, name: string, commands: boolean): RedisClient {
+    const client = createClient({
+      url,
+      name,
+      disableOfflineQueue: true,
+      commandOptions: commands ? { timeout: this.options.commandTimeoutMs } : undefined,
+      socket: {
+        connectTimeout: this.options.connectTimeoutMs,
+        keepAlive: true,
+        reconnectStrategy: (retries) => reconnectDelay(retries, this.options.reconnectMaxDelayMs),
+      },
+    });
+    // node-redis emits 'error' on every failed attempt; an unhandled 'error'
+    // event would crash the process, so log transitions and count the rest.
+    client.on('error', (error: Error) => this.onError(name, error));
+    if (commands) client.on('ready', () => this.onReady());
+    return client;
+  }
+
+  /** Starts both connections; resolves true once ready, false at the first failure or the deadline. */
+  private connect(): Promise<boolean> {
+    const client = this.client;
+    for (const c of [client, this.subscriber]) {
+      c.connect().catch((error: unknown) => this.logger.debug(`connect ended: ${String(error)}`));
+    }
+    return new Promise<boolean>((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        client.off('ready', onReady).off('error', onError);
+        resolve(ready);
+      };
+      const onReady = () => done(true);
+      const onError = () => done(false);
+      const timer = setTimeout(() => done(client.isReady), this.options.connectTimeoutMs);
+      client.once('ready', onReady).once('error', onError);
+    });
+  }
+
+  private onReady(): void {
+    if (this.wasReady) return;
+    this.wasReady = true;
+    this.logger.log(`Redis ready at ${this.target}`);
+    this.events.emit('ready');
+  }
+
+  private onError(name: string, error: Error): void {
+    if (name === this.options.clientName && this.wasReady) {
+      this.wasReady = false;
+      this.logger.warn(`Redis connection lost (${describeError(error)}): reconnecting`);
+      this.events.emit('down');
+      return;
+    }
+    this.logger.debug(`Redis ${name}: ${describeError(error)}`);
+  }
+}
+
+function describeError(error: Error): string {
+  const code = (error as { code?: string }).code;
+  return code ? `${code}: ${error.message}` : error.message;
+}
+
+/** `close()` waits for pending replies; past the deadline the socket is dropped. */
+async function closeClient(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)),
+  );
+  try {
+    const outcome = await Promise.race([client.close().then(() => 'closed' as const), deadline]);
+    if (outcome === 'timeout' && client.isOpen) client.destroy();
+  } catch {
+    if (client.isOpen) client.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}

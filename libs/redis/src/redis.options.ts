@@ -1,0 +1,59 @@
+/** Options of `RedisModule`. Every field has a default except the URL. */
+export interface RedisModuleOptions {
+  /**
+   * `redis://[:password@]host:port[/db]`, or `rediss://` for TLS.
+   * When unset, nothing connects and `RedisConnection.enabled` is false.
+   */
+  url?: string;
+  /**
+   * When true, boot fails unless Redis answers within `connectTimeoutMs`
+   * (the `CACHE_BACKEND=redis` mode). When false, an unreachable Redis is
+   * logged and retried in the background.
+   * @default false
+   */
+  required?: boolean;
+  /**
+   * Deadline of one TCP/TLS connection attempt, in milliseconds.
+   * @default 2000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Deadline of every command run through `RedisConnection.run` (and of
+   * writing any command to the socket), in milliseconds. A Redis that accepts
+   * connections but does not answer (paused, blackholed) fails here.
+   * @default 500
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Upper bound of the delay between reconnection attempts, in milliseconds.
+   * Delays grow exponentially from 50 ms up to this bound, with jitter.
+   * @default 2000
+   */
+  reconnectMaxDelayMs?: number;
+  /**
+   * Warn at boot when the URL carries no password (set in production).
+   * @default false
+   */
+  warnWithoutPassword?: boolean;
+  /**
+   * Client name shown by `CLIENT LIST`; the subscriber gets `-sub` appended.
+   * @default 'app'
+   */
+  clientName?: string;
+}
+
+/** `RedisModuleOptions` with every default applied. */
+export type ResolvedRedisOptions = Required<Omit<RedisModuleOptions, 'url'>> & { url?: string };
+
+/** Applies the documented defaults. */
+export function resolveRedisOptions(options: RedisModuleOptions): ResolvedRedisOptions {
+  return {
+    url: options.url || undefined,
+    required: options.required ?? false,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+    commandTimeoutMs: options.commandTimeoutMs ?? 500,
+    reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 2_000,
+    warnWithoutPassword: options.warnWithoutPassword ?? false,
+    clientName: options.clientName ?? 'app',
+  };
+}

@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runToExit } from '../support/app-process';
+import { freePort } from '../support/free-port';
+
+describe('boot with invalid configuration', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'bp-config-'));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('exits non-zero naming every bad variable, without a stack trace', async () => {
+    const { code, output } = await runToExit({ PORT: 'abc', REDIS_URL: 'http://x', CACHE_BACKEND: 'foo' }, cwd);
+    expect(code).not.toBe(0);
+    expect(output).toContain('Invalid configuration');
+    for (const variable of ['PORT', 'REDIS_URL', 'CACHE_BACKEND'])
+      expect(output).toMatch(new RegExp(`- ${variable}: `));
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to start with CACHE_BACKEND=redis when Redis is unreachable', async () => {
+    const deadPort = await freePort();
+    const { code, output } = await runToExit(
+      {
+        CACHE_BACKEND: 'redis',
+        REDIS_URL: `redis://:topsecret@127.0.0.1:${deadPort}`,
+        REDIS_CONNECT_TIMEOUT_MS: '500',
+      },
+      cwd,
+    );
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/CACHE_BACKEND=redis requires it/);
+    expect(output).not.toContain('topsecret');
+  });
+});
