@@ -28,7 +28,12 @@ export class TestRedisServer {
 
   /** Starts a server with no persistence on a free port. */
   static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+    return TestRedisServer.startOn(await freePort());
+  }
+
+  /** Starts a server with no persistence on `port`. */
+  static async startOn(port: number): Promise<TestRedisServer> {
+    const server = new TestRedisServer(port);
     await server.restart();
     return server;
   }
