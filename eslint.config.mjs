@@ -8,11 +8,7 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
-  {
-    files: ['scripts/**/*.mjs'],
-    extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { console: 'readonly' } },
-  },
+
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -41,5 +37,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
+  },
+  {
+    files: ['scripts/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { parserOptions: { projectService: false }, globals: { console: 'readonly' } },
   },
 );
