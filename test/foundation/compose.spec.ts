@@ -35,7 +35,9 @@ describe('docker-compose.yml', () => {
 
   it('keeps state in named volumes', () => {
     const declared = Object.keys(compose.volumes);
-    const used = Object.values<any>(compose.services).flatMap((s) => (s.volumes ?? []).map((v: string) => v.split(':')[0]));
+    const used = Object.values<any>(compose.services).flatMap((s) =>
+      (s.volumes ?? []).map((v: string) => v.split(':')[0]),
+    );
     expect(used.sort()).toEqual(declared.sort());
   });
 
@@ -61,7 +63,11 @@ describe('docker-compose.yml', () => {
 
 describe('.env.example', () => {
   it('lists every variable the app reads, and nothing it does not', () => {
-    expect(Object.keys(envExample).filter((k) => !composeOnly.includes(k)).sort()).toEqual([...appVariables].sort());
+    expect(
+      Object.keys(envExample)
+        .filter((k) => !composeOnly.includes(k))
+        .sort(),
+    ).toEqual([...appVariables].sort());
   });
 
   it('is itself a valid configuration', () => {

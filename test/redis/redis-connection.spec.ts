@@ -1,6 +1,12 @@
 import { Test } from '@nestjs/testing';
 import { createClient } from '@redis/client';
-import { RedisConnection, RedisModule, RedisTimeoutError, RedisUnavailableError, type RedisModuleOptions } from '@app/redis';
+import {
+  RedisConnection,
+  RedisModule,
+  RedisTimeoutError,
+  RedisUnavailableError,
+  type RedisModuleOptions,
+} from '@app/redis';
 import { freePort, waitFor } from '../support/free-port';
 import { TestRedisServer } from '../support/redis-server';
 

@@ -34,6 +34,12 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
     this.options = resolveRedisOptions(options);
+    // Created (not connected) here so that other providers' factories can
+    // hand the client to libraries such as @keyv/redis; connected at init.
+    if (this.options.url) {
+      this.commandClient = this.createClient(this.options.url, this.options.clientName, true);
+      this.subscriberClient = this.createClient(this.options.url, `${this.options.clientName}-sub`, false);
+    }
   }
 
   /** True when a URL is configured (whether or not Redis answers right now). */
@@ -111,8 +117,6 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.options.warnWithoutPassword && !hasPassword(url)) {
       this.logger.warn(`Redis at ${redactRedisUrl(url)} has no password in its URL: set requirepass in production`);
     }
-    this.commandClient = this.createClient(url, this.options.clientName, true);
-    this.subscriberClient = this.createClient(url, `${this.options.clientName}-sub`, false);
     const ready = await this.connect();
     if (!ready && this.options.required) {
       await this.onApplicationShutdown();

@@ -1,0 +1,130 @@
+import { Logger } from '@nestjs/common';
+import type { RedisConnection } from '@app/redis';
+import { randomUUID } from 'node:crypto';
+import type { KeyLayout } from '../keys';
+
+/** An invalidation (or fill notice) sent between instances. */
+export interface BusMessage {
+  /** Entry keys (full Redis keys) to drop from L1. */
+  keys?: string[];
+  /** Tags whose entries must be dropped from L1. */
+  tags?: string[];
+  /** Entry keys just filled by a lock holder (wakes waiting instances). */
+  filled?: string[];
+}
+
+interface WireMessage extends BusMessage {
+  /** Origin instance id. */
+  o: string;
+  /** Message id, acknowledged by receivers when `a` is set. */
+  i: string;
+  a?: 1;
+}
+
+/**
+ * Pub/sub between instances on `{prefix}:bus`. An invalidation is published
+ * with an acknowledgement request: every other instance drops the matching L1
+ * entries, then answers on the sender's ack channel, and `publish` resolves
+ * once all receivers counted by PUBLISH have answered (or after
+ * `ackTimeoutMs`, when one of them is stalled — its L1 is then covered by the
+ * reconnect rule). So when `delete`/`invalidateTags` returns, no live instance
+ * still serves the old value from L1.
+ */
+export class CacheBus {
+  private readonly logger = new Logger(CacheBus.name);
+  readonly instanceId = randomUUID();
+  private readonly pending = new Map<string, { remaining: number; done: () => void }>();
+  private subscribed = false;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: KeyLayout,
+    private readonly ackTimeoutMs: number,
+    private readonly onMessage: (message: BusMessage) => void,
+  ) {}
+
+  /** Subscribes to the bus and to this instance's ack channel. */
+  async start(): Promise<void> {
+    if (this.subscribed) return;
+    const subscriber = this.redis.subscriber;
+    await subscriber.subscribe(this.keys.bus, (raw) => this.receive(raw));
+    await subscriber.subscribe(this.keys.ack(this.instanceId), (id) => this.acknowledged(id));
+    this.subscribed = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    for (const { done } of this.pending.values()) done();
+    this.pending.clear();
+    try {
+      await this.redis.run((_) => this.redis.subscriber.unsubscribe([this.keys.bus, this.keys.ack(this.instanceId)]));
+    } catch {
+      // The connection is closing or gone: nothing left to unsubscribe from.
+    }
+  }
+
+  /** Publishes and, for invalidations, waits for every receiver's acknowledgement (bounded). */
+  async publish(message: BusMessage, waitForAcks = true): Promise<void> {
+    const id = randomUUID();
+    const wire: WireMessage = { ...message, o: this.instanceId, i: id, ...(waitForAcks && { a: 1 }) };
+    const acked = waitForAcks ? this.expectAcks(id) : undefined;
+    try {
+      const receivers = await this.redis.run((c) => c.publish(this.keys.bus, JSON.stringify(wire)));
+      // PUBLISH counts this instance's own subscriber too, when subscribed.
+      acked?.expect(receivers - (this.subscribed ? 1 : 0));
+      await acked?.promise;
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
+  private expectAcks(id: string) {
+    let expect!: (count: number) => void;
+    const promise = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        const state = this.pending.get(id);
+        if (state && state.remaining > 0)
+          this.logger.warn(`${state.remaining} instance(s) did not acknowledge an invalidation`);
+        resolve();
+      }, this.ackTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // Acks may arrive before PUBLISH's reply: count them down from 0.
+      this.pending.set(id, { remaining: 0, done });
+      expect = (count: number) => {
+        const state = this.pending.get(id);
+        if (!state) return;
+        state.remaining += count;
+        if (state.remaining <= 0) done();
+      };
+    });
+    return { promise, expect };
+  }
+
+  private acknowledged(id: string): void {
+    const state = this.pending.get(id);
+    if (!state) return;
+    state.remaining--;
+    if (state.remaining <= 0) state.done();
+  }
+
+  private receive(raw: string): void {
+    let message: WireMessage;
+    try {
+      message = JSON.parse(raw) as WireMessage;
+    } catch {
+      this.logger.warn('ignored a malformed bus message');
+      return;
+    }
+    if (message.o === this.instanceId) return;
+    this.onMessage(message);
+    if (message.a) {
+      this.redis
+        .run((c) => c.publish(this.keys.ack(message.o), message.i))
+        .catch((error: unknown) => this.logger.debug(`ack failed: ${String(error)}`));
+    }
+  }
+}

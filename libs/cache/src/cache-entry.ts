@@ -1,0 +1,29 @@
+/** An entry in L1: the decoded value and local-clock deadlines. */
+export interface L1Entry {
+  value: unknown;
+  /** Local time after which the entry is stale. */
+  expiresAt: number;
+  /** Local time after which even a failing loader may not use it. */
+  graceUntil: number;
+  tags: readonly string[];
+}
+
+/** Per-call options of `set` and `getOrSet`. */
+export interface SetOptions<T = unknown> {
+  /** Time to live in ms, or a function of the value. @default the module's `defaultTtlMs` */
+  ttl?: number | ((value: T) => number);
+  /** Grace window after expiry in ms (stale-if-error). @default the module's `defaultGraceMs` */
+  grace?: number;
+  /** Tags to invalidate the entry by. */
+  tags?: readonly string[];
+}
+
+/** Options of `getOrSet`. */
+export interface GetOrSetOptions<T = unknown> extends SetOptions<T> {
+  /**
+   * Make one instance load while the others wait (Redis lease), instead of
+   * one load per instance.
+   * @default false
+   */
+  lockAcrossInstances?: boolean;
+}

@@ -1,0 +1,31 @@
+import type { CacheModuleOptions, ResolvedCacheOptions } from './cache.options';
+import { jsonSerializer } from './serialization/serializer';
+
+/** Token of the per-namespace caches created by `@InjectCache(namespace)`. */
+export const cacheToken = (namespace: string) => `CACHE:NAMESPACE:${namespace}`;
+
+/** Namespace of entries written without one. */
+export const DEFAULT_NAMESPACE = 'default';
+
+/** Applies the documented defaults. */
+export function resolveCacheOptions(options: CacheModuleOptions): ResolvedCacheOptions {
+  return {
+    backend: options.backend ?? 'auto',
+    prefix: options.prefix ?? 'bp',
+    l1MaxEntries: options.l1MaxEntries ?? 10_000,
+    l1MaxBytes: options.l1MaxBytes ?? 64 * 1024 * 1024,
+    defaultTtlMs: options.defaultTtlMs ?? 300_000,
+    defaultGraceMs: options.defaultGraceMs ?? 0,
+    ttlJitter: options.ttlJitter ?? 0.1,
+    maxEntryBytes: options.maxEntryBytes ?? 1024 * 1024,
+    maxTtlMs: options.maxTtlMs ?? 7 * 24 * 3600 * 1000,
+    schemaVersion: options.schemaVersion ?? '1',
+    breakerThreshold: options.breakerThreshold ?? 3,
+    probeIntervalMs: options.probeIntervalMs ?? 500,
+    busAckTimeoutMs: options.busAckTimeoutMs ?? 250,
+    lockLeaseMs: options.lockLeaseMs ?? 10_000,
+    lockWaitMs: options.lockWaitMs ?? 5_000,
+    tombstoneMs: options.tombstoneMs ?? 60_000,
+    serializer: options.serializer ?? jsonSerializer,
+  };
+}

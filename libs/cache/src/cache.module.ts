@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { cacheManagerProvider, namespaceProviders } from './cache.providers';
+import { CacheConfigurableModule } from './cache.module-definition';
+import { CacheService } from './cache.service';
+import { CachedMethodsExplorer } from './cached-methods.explorer';
+
+/**
+ * The tiered cache. `CacheModule.forRoot(options)` / `forRootAsync(...)` once
+ * (global by default; uses `RedisConnection` when `RedisModule` is present),
+ * then `CacheModule.forFeature(['users'])` where `@InjectCache('users')` is used.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [CacheService, cacheManagerProvider, CachedMethodsExplorer],
+  exports: [CacheService, CACHE_MANAGER],
+})
+export class CacheModule extends CacheConfigurableModule {
+  /** Providers of `@InjectCache(name)` for these namespaces. */
+  static forFeature(namespaces: readonly string[]): DynamicModule {
+    const providers = namespaceProviders(namespaces);
+    return { module: CacheModule, providers, exports: providers };
+  }
+}

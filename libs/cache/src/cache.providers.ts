@@ -1,0 +1,40 @@
+import type { Provider } from '@nestjs/common';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { RedisConnection } from '@app/redis';
+import KeyvRedis from '@keyv/redis';
+import { createCache } from 'cache-manager';
+import { Keyv } from 'keyv';
+import { resolveCacheOptions } from './cache.constants';
+import { CACHE_OPTIONS } from './cache.module-definition';
+import type { CacheModuleOptions } from './cache.options';
+import { cacheToken } from './cache.constants';
+import { CacheService } from './cache.service';
+
+/**
+ * Nest's standard `CACHE_MANAGER` (cache-manager 7 over Keyv), so existing
+ * code and `CacheInterceptor` keep working. It shares the Redis connection
+ * (`@keyv/redis` over our node-redis client) under `{prefix}:cm::`, but it is
+ * plain cache-manager: one tier, no breaker. New code uses `CacheService`.
+ */
+export const cacheManagerProvider: Provider = {
+  provide: CACHE_MANAGER,
+  inject: [CACHE_OPTIONS, { token: RedisConnection, optional: true }],
+  useFactory: (options: CacheModuleOptions, redis?: RedisConnection) => {
+    const resolved = resolveCacheOptions(options);
+    const namespace = `${resolved.prefix}:cm`;
+    const useRedis = resolved.backend !== 'memory' && redis?.enabled;
+    const store = useRedis
+      ? new Keyv({ store: new KeyvRedis(redis.client, { throwOnErrors: false }), namespace, useKeyPrefix: false })
+      : new Keyv({ namespace });
+    return createCache({ stores: [store], ttl: resolved.defaultTtlMs });
+  },
+};
+
+/** Providers of `@InjectCache(name)` for the given namespaces. */
+export function namespaceProviders(namespaces: readonly string[]): Provider[] {
+  return namespaces.map((name) => ({
+    provide: cacheToken(name),
+    inject: [CacheService],
+    useFactory: (cache: CacheService) => cache.namespace(name),
+  }));
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { RedisConnection } from '@app/redis';
+import type { CacheObserver } from './cache-stats';
+import { resolveCacheOptions } from './cache.constants';
+import { CACHE_OPTIONS } from './cache.module-definition';
+import type { CacheModuleOptions } from './cache.options';
+import { DEFAULT_NAMESPACE } from './cache.constants';
+import { CacheBackendError } from './errors';
+import { NamespacedCache } from './namespaced-cache';
+import { TieredCache } from './tiered-cache';
+
+/** What `CacheService.status()` reports (admin API, health). */
+export interface CacheStatus {
+  backend: 'auto' | 'redis' | 'memory';
+  /** True while entries go to Redis. */
+  usingRedis: boolean;
+  breaker: 'closed' | 'open' | 'disabled';
+  l1: { entries: number; bytes: number };
+}
+
+/**
+ * The tiered cache for Nest: the default namespace's operations, plus
+ * `namespace(name)` views, tag invalidation and stats.
+ */
+@Injectable()
+export class CacheService extends NamespacedCache implements OnModuleInit, OnApplicationShutdown {
+  private readonly cache: TieredCache;
+  private readonly namespaces = new Map<string, NamespacedCache>();
+
+  constructor(@Inject(CACHE_OPTIONS) options: CacheModuleOptions, @Optional() redis?: RedisConnection) {
+    const resolved = resolveCacheOptions(options);
+    if (resolved.backend === 'redis' && !redis?.enabled) {
+      throw new CacheBackendError('backend "redis" needs RedisModule with a url');
+    }
+    const engine = new TieredCache(resolved, redis);
+    super(engine, DEFAULT_NAMESPACE);
+    this.cache = engine;
+  }
+
+  /** The cache of one namespace (one instance per name). */
+  namespace(name: string): NamespacedCache {
+    let view = this.namespaces.get(name);
+    if (!view) this.namespaces.set(name, (view = new NamespacedCache(this.cache, name)));
+    return view;
+  }
+
+  /** Invalidates every entry of a namespace, on every instance. */
+  clearNamespace(name: string): Promise<void> {
+    return this.cache.clearNamespace(name);
+  }
+
+  /** Counters per namespace and layer since start. */
+  stats() {
+    return this.cache.stats.snapshot();
+  }
+
+  /** Receives every count and duration (metrics exporters). */
+  observe(observer: CacheObserver): void {
+    this.cache.stats.observer = observer;
+  }
+
+  status(): CacheStatus {
+    return {
+      backend: this.cache.options.backend,
+      usingRedis: this.cache.usingRedis,
+      breaker: this.cache.breakerState,
+      l1: this.cache.l1Size,
+    };
+  }
+
+  /** The full Redis key of an entry (admin key browsing). */
+  redisKey(namespace: string, key: string): string {
+    return this.cache.entryKey(namespace, key);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.cache.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.cache.stop();
+  }
+}

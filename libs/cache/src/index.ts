@@ -1,0 +1,14 @@
+export { CacheModule } from './cache.module';
+export { CacheService, type CacheStatus } from './cache.service';
+export { NamespacedCache } from './namespaced-cache';
+export { TieredCache } from './tiered-cache';
+export type { CacheModuleOptions, CacheBackend } from './cache.options';
+export type { SetOptions, GetOrSetOptions } from './cache-entry';
+export type { CacheObserver, CacheLayer, LayerCounters } from './cache-stats';
+export { InjectCache } from './inject-cache.decorator';
+export { Cached, type CachedOptions } from './cached.decorator';
+export { buildKey, safeSegment } from './keys';
+export { resolveCacheOptions, cacheToken } from './cache.constants';
+export { CacheArgumentError, CacheBackendError } from './errors';
+export { jsonSerializer, type Serializer } from './serialization/serializer';
+export { CacheSerializationError } from './serialization/serialization.errors';

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+
+const SAFE = /^[A-Za-z0-9:_.-]{1,200}$/;
+
+/**
+ * A key segment safe to embed in a Redis key: kept as is when short and made
+ * of `[A-Za-z0-9:_.-]`, otherwise replaced by `h.` + the SHA-256 of the input
+ * (base64url, 43 characters). User input therefore never injects separators,
+ * glob characters or Cluster hash tags, and key length stays bounded.
+ */
+export function safeSegment(input: string): string {
+  return SAFE.test(input) ? input : `h.${createHash('sha256').update(input).digest('base64url')}`;
+}
+
+/** Canonical JSON: object keys sorted, so `{a,b}` and `{b,a}` give the same key. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? 'undefined');
+  }
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * Builds a cache key from parts: strings and numbers are joined with `:`,
+ * objects (query parameters) are canonicalised; the result goes through
+ * `safeSegment`. `buildKey('user', 42)` → `user:42`.
+ */
+export function buildKey(...parts: unknown[]): string {
+  const text = parts.map((p) => (typeof p === 'string' || typeof p === 'number' ? String(p) : canonical(p))).join(':');
+  return safeSegment(text);
+}
+
+/** The Redis key layout of the design, under one prefix. */
+export class KeyLayout {
+  constructor(readonly prefix: string) {}
+
+  /** `{prefix}:c:{namespace}:{key}` — a cache entry. */
+  entry(namespace: string, key: string): string {
+    return `${this.prefix}:c:${namespace}:${key}`;
+  }
+
+  /** `{prefix}:t:` — the prefix of tag invalidation markers. */
+  get tagPrefix(): string {
+    return `${this.prefix}:t:`;
+  }
+
+  /** `{prefix}:lk:{namespace}:{key}` — the loader lease of an entry key. */
+  lockFor(entryKey: string): string {
+    return `${this.prefix}:lk:${entryKey.slice(this.prefix.length + 3)}`;
+  }
+
+  /** `{prefix}:bus` — the invalidation channel. */
+  get bus(): string {
+    return `${this.prefix}:bus`;
+  }
+
+  /** `{prefix}:bus:ack:{instance}` — where an instance collects acknowledgements. */
+  ack(instanceId: string): string {
+    return `${this.prefix}:bus:ack:${instanceId}`;
+  }
+}
+
+/** The implicit tag every entry of a namespace carries: clearing a namespace invalidates it. */
+export const namespaceTag = (namespace: string) => `ns.${namespace}`;

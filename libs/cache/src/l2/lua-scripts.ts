@@ -1,0 +1,61 @@
+// Server time in milliseconds: every timestamp the L2 compares (entry
+// creation, tag and delete markers) comes from Redis's clock, so clock skew
+// between app instances cannot make an invalidated entry look fresh.
+const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
+
+// Reads an entry and the newest invalidation marker of its tags in one round
+// trip. Returns { envelope | '', newest tag marker, server now }.
+export const GET_SCRIPT = `${NOW}
+local v = redis.call('GET', KEYS[1])
+if not v or string.sub(v, 1, 2) == 'x|' then return {'', 0, now} end
+local nl = string.find(v, '\\n', 1, true)
+if not nl then return {'', 0, now} end
+local tags = string.match(string.sub(v, 1, nl - 1), '|([^|]*)$')
+local newest = 0
+if tags and tags ~= '' then
+  local keys = {}
+  for tag in string.gmatch(tags, '[^,]+') do keys[#keys + 1] = ARGV[1] .. tag end
+  local marks = redis.call('MGET', unpack(keys))
+  for i = 1, #marks do
+    if marks[i] then local n = tonumber(marks[i]) if n and n > newest then newest = n end end
+  end
+end
+return {v, newest, now}`;
+
+// Writes an entry stamped with server time. With ARGV[7] (the server time the
+// writer's read missed at), the write is refused when the key was deleted or
+// one of its tags invalidated since: the value was loaded before that
+// invalidation and must not be put back. Returns the creation time, or 0.
+export const SET_SCRIPT = `${NOW}
+local notBefore = tonumber(ARGV[7])
+if notBefore > 0 then
+  local current = redis.call('GET', KEYS[1])
+  if current and string.sub(current, 1, 2) == 'x|' and tonumber(string.sub(current, 3)) >= notBefore then return 0 end
+  if ARGV[5] ~= '' then
+    local keys = {}
+    for tag in string.gmatch(ARGV[5], '[^,]+') do keys[#keys + 1] = ARGV[1] .. tag end
+    local marks = redis.call('MGET', unpack(keys))
+    for i = 1, #marks do
+      if marks[i] and tonumber(marks[i]) >= notBefore then return 0 end
+    end
+  end
+end
+local expires = now + tonumber(ARGV[2])
+local graceUntil = expires + tonumber(ARGV[3])
+redis.call('SET', KEYS[1], 'v1|' .. now .. '|' .. expires .. '|' .. graceUntil .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '\\n' .. ARGV[6], 'PX', graceUntil - now)
+return now`;
+
+// Replaces entries with short-lived tombstones ("deleted at"), which readers
+// treat as misses and SET_SCRIPT uses to refuse late writes.
+export const DELETE_SCRIPT = `${NOW}
+for i = 1, #KEYS do redis.call('SET', KEYS[i], 'x|' .. now, 'PX', ARGV[1]) end
+return now`;
+
+// Stamps tag markers with server time; entries created at or before are invalid.
+export const INVALIDATE_TAGS_SCRIPT = `${NOW}
+for i = 1, #KEYS do redis.call('SET', KEYS[i], now, 'PX', ARGV[1]) end
+return now`;
+
+// Lease renewal and release only by the holder (compare token, then act).
+export const RENEW_LOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+export const RELEASE_LOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -1,0 +1,21 @@
+import { CacheArgumentError } from './errors';
+
+/** Resolves a TTL option (number or function of the value) and applies jitter. */
+export function resolveTtl<T>(
+  ttl: number | ((value: T) => number) | undefined,
+  value: T,
+  defaults: { ttlMs: number; jitter: number; maxMs: number },
+): number {
+  const base = typeof ttl === 'function' ? ttl(value) : (ttl ?? defaults.ttlMs);
+  if (!Number.isFinite(base) || base <= 0)
+    throw new CacheArgumentError(`TTL must be a positive number of ms, got ${base}`);
+  const capped = Math.min(base, defaults.maxMs);
+  return Math.max(1, Math.round(capped * (1 - Math.random() * defaults.jitter)));
+}
+
+/** Validates a grace window. */
+export function resolveGrace(grace: number | undefined, fallback: number): number {
+  const value = grace ?? fallback;
+  if (!Number.isFinite(value) || value < 0) throw new CacheArgumentError(`grace must be >= 0 ms, got ${value}`);
+  return value;
+}
