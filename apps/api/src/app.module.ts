@@ -1,5 +1,6 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { CacheModule } from '@app/cache';
 import { HealthModule } from '@app/health';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
@@ -26,6 +27,16 @@ import { PingController } from './ping/ping.controller';
         reconnectMaxDelayMs: config.redis.reconnectMaxDelayMs,
         warnWithoutPassword: config.runtime.nodeEnv === 'production',
         clientName: `${config.cache.prefix}-api`,
+      }),
+    }),
+    CacheModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        backend: config.cache.backend,
+        prefix: config.cache.prefix,
+        l1MaxEntries: config.cache.l1MaxEntries,
+        l1MaxBytes: config.cache.l1MaxBytes,
+        defaultTtlMs: config.cache.defaultTtlMs,
       }),
     }),
     HealthModule.forRootAsync({

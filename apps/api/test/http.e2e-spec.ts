@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { CacheService } from '@app/cache';
+import { CacheMetricsBridge } from '@app/metrics';
 import { createApp } from '../src/bootstrap';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres';
 
@@ -115,6 +117,19 @@ describe('HTTP foundation (e2e)', () => {
     ]) {
       expect(res.body).toContain(`# TYPE ${name} `);
     }
+  });
+
+  it("exports the cache's hits, misses, durations and gauges", async () => {
+    const cache = app.get(CacheService).namespace('e2e');
+    await cache.getOrSet('k', () => 'v'); // L1 miss, then loaded
+    await cache.get('k'); // L1 hit
+    app.get(CacheMetricsBridge).refresh();
+    const body = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/^cache_hits_total\{namespace="e2e",layer="l1"\} 1$/m);
+    expect(body).toMatch(/^cache_misses_total\{namespace="e2e",layer="l1"\} 1$/m);
+    expect(body).toMatch(/^cache_operation_duration_seconds_count\{operation="load",layer="loader"\} 1$/m);
+    expect(body).toMatch(/^cache_hit_ratio\{namespace="e2e",layer="l1"\} 0\.5$/m);
+    expect(body).toMatch(/^cache_memory_usage_bytes\{layer="l1"\} [1-9]\d*$/m);
   });
 
   it('adds no label values for 1,000 distinct unknown URLs', async () => {

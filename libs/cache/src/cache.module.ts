@@ -11,6 +11,10 @@ import { CachedMethodsExplorer } from './cached-methods.explorer';
  * (global by default; uses `RedisConnection` when `RedisModule` is present),
  * then `CacheModule.forFeature(['users'])` where `@InjectCache('users')` is used.
  */
+/** Holds `@InjectCache` providers; `CacheService` comes from the global `CacheModule`. */
+@Module({})
+class CacheFeatureModule {}
+
 @Module({
   imports: [DiscoveryModule],
   providers: [CacheService, cacheManagerProvider, CachedMethodsExplorer],
@@ -20,6 +24,6 @@ export class CacheModule extends CacheConfigurableModule {
   /** Providers of `@InjectCache(name)` for these namespaces. */
   static forFeature(namespaces: readonly string[]): DynamicModule {
     const providers = namespaceProviders(namespaces);
-    return { module: CacheModule, providers, exports: providers };
+    return { module: CacheFeatureModule, providers, exports: providers };
   }
 }

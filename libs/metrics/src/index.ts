@@ -3,3 +3,4 @@ export type { MetricsModuleOptions } from './metrics.options';
 export { HttpMetricsService, type HookableServer } from './http-metrics.service';
 export { CacheMetrics } from './cache-metrics.service';
 export { METRIC, UNMATCHED_ROUTE } from './metrics.constants';
+export { CacheMetricsBridge } from './cache-metrics.bridge';

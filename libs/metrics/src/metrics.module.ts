@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
+import { CacheMetricsBridge } from './cache-metrics.bridge';
 import { CacheMetrics } from './cache-metrics.service';
 import { HttpMetricsService } from './http-metrics.service';
 import { MetricsController } from './metrics.controller';
@@ -23,7 +24,7 @@ import { metricProviders } from './metrics.providers';
       defaultMetrics: { enabled: !register.getSingleMetric('process_cpu_user_seconds_total') },
     }),
   ],
-  providers: [...metricProviders, HttpMetricsService, CacheMetrics],
+  providers: [...metricProviders, HttpMetricsService, CacheMetrics, CacheMetricsBridge],
   // The options are exported because the controller lives in PrometheusModule's scope.
   exports: [METRICS_OPTIONS, HttpMetricsService, CacheMetrics, ...metricProviders],
 })

@@ -17,7 +17,13 @@ describe(validateEnv.name, () => {
     expect(config.database).toMatchObject({ kind: 'pglite', migrationsRun: true });
     expect(config.database.kind === 'pglite' && config.database.dataDir.endsWith('/data/pglite')).toBe(true);
     expect(config.redis.url).toBeUndefined();
-    expect(config.cache).toEqual({ backend: 'auto', prefix: 'bp' });
+    expect(config.cache).toEqual({
+      backend: 'auto',
+      prefix: 'bp',
+      l1MaxEntries: 10_000,
+      l1MaxBytes: 64 * 1024 * 1024,
+      defaultTtlMs: 300_000,
+    });
   });
 
   it('names every bad variable at once', () => {

@@ -24,7 +24,13 @@ export interface AppConfig {
     readonly commandTimeoutMs: number;
     readonly reconnectMaxDelayMs: number;
   };
-  readonly cache: { readonly backend: Env['CACHE_BACKEND']; readonly prefix: string };
+  readonly cache: {
+    readonly backend: Env['CACHE_BACKEND'];
+    readonly prefix: string;
+    readonly l1MaxEntries: number;
+    readonly l1MaxBytes: number;
+    readonly defaultTtlMs: number;
+  };
   readonly health: { readonly maxHeapBytes: number };
   readonly metrics: { readonly token?: string };
 }
@@ -72,7 +78,13 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       reconnectMaxDelayMs: env.REDIS_RECONNECT_MAX_DELAY_MS,
     },
-    cache: { backend: env.CACHE_BACKEND, prefix: env.CACHE_PREFIX },
+    cache: {
+      backend: env.CACHE_BACKEND,
+      prefix: env.CACHE_PREFIX,
+      l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
+      l1MaxBytes: env.CACHE_L1_MAX_BYTES,
+      defaultTtlMs: env.CACHE_DEFAULT_TTL * 1000,
+    },
     health: { maxHeapBytes: env.HEALTH_MAX_HEAP_MB * 1024 * 1024 },
     metrics: { token: env.METRICS_TOKEN || undefined },
   };

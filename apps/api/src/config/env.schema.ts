@@ -81,6 +81,9 @@ export const envSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1–32 characters of A-Z a-z 0-9 _ -' })
       .default('bp'),
+    CACHE_L1_MAX_ENTRIES: int(1, 10_000_000, 10_000),
+    CACHE_L1_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024, 64 * 1024 * 1024),
+    CACHE_DEFAULT_TTL: int(1, 30 * 24 * 3600, 300),
     HEALTH_MAX_HEAP_MB: int(16, 65_536, 1_024),
     METRICS_TOKEN: z.string().optional(),
   })

@@ -1,0 +1,73 @@
+import { Injectable, Module } from '@nestjs/common';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { createClient } from '@redis/client';
+import type { Cache } from 'cache-manager';
+import { Cached, CacheModule, CacheService, InjectCache, type NamespacedCache } from '@app/cache';
+import { RedisModule } from '@app/redis';
+import { uniquePrefix } from '../support/cache-instance';
+import { TestRedisServer } from '../support/redis-server';
+
+@Injectable()
+class UsersService {
+  loads = 0;
+
+  constructor(@InjectCache('users') readonly cache: NamespacedCache) {}
+
+  @Cached({ namespace: 'users', key: (id: number) => `user:${id}`, tags: (id: number) => [`user:${id}`], ttl: 60_000 })
+  find(id: number): Promise<{ id: number; loads: number }> {
+    this.loads++;
+    return Promise.resolve({ id, loads: this.loads });
+  }
+}
+
+@Module({ imports: [CacheModule.forFeature(['users'])], providers: [UsersService] })
+class UsersModule {}
+
+describe('CacheModule in a Nest application', () => {
+  let server: TestRedisServer;
+  let moduleRef: TestingModule;
+
+  beforeAll(async () => {
+    server = await TestRedisServer.start();
+    moduleRef = await Test.createTestingModule({
+      imports: [RedisModule.forRoot({ url: server.url }), CacheModule.forRoot({ prefix: uniquePrefix() }), UsersModule],
+    }).compile();
+    moduleRef.useLogger(false);
+    await moduleRef.init();
+  });
+
+  afterAll(async () => {
+    await moduleRef?.close();
+    await server?.stop();
+  });
+
+  it('caches a @Cached method by its key and invalidates it by its tag', async () => {
+    const users = moduleRef.get(UsersService);
+    expect(await users.find(1)).toEqual({ id: 1, loads: 1 });
+    expect(await users.find(1)).toEqual({ id: 1, loads: 1 });
+    expect(await users.find(2)).toEqual({ id: 2, loads: 2 });
+    await moduleRef.get(CacheService).invalidateTags(['user:1']);
+    expect(await users.find(1)).toEqual({ id: 1, loads: 3 });
+  });
+
+  it('injects the namespace cache with @InjectCache, the same view as cache.namespace()', async () => {
+    const users = moduleRef.get(UsersService);
+    expect(users.cache).toBe(moduleRef.get(CacheService).namespace('users'));
+    expect(await users.cache.get('user:2')).toEqual({ id: 2, loads: 2 });
+  });
+
+  it("keeps Nest's standard CACHE_MANAGER working, on Redis inside the prefix", async () => {
+    const manager = moduleRef.get<Cache>(CACHE_MANAGER);
+    await manager.set('legacy', { ok: true }, 10_000);
+    expect(await manager.get('legacy')).toEqual({ ok: true });
+    const prefix = moduleRef.get(CacheService).redisKey('x', 'y').split(':')[0];
+    const keys = createClient({ url: server.url });
+    await keys.connect();
+    try {
+      expect(await keys.keys(`${prefix}:cm*`)).toHaveLength(1);
+    } finally {
+      keys.destroy();
+    }
+  });
+});
