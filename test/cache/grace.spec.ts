@@ -55,3 +55,25 @@ describe('grace (stale-if-error)', () => {
     await expect(b.cache.namespace(ns.name).getOrSet('k', failing)).rejects.toThrow('source down');
   });
 });
+
+describe('refresh-ahead', () => {
+  it('returns the cached value and reloads it in the background when little TTL is left', async () => {
+    const server = await TestRedisServer.start();
+    const instance = await createCacheInstance(server.url, { prefix: uniquePrefix(), ttlJitter: 0 });
+    try {
+      const ns = instance.cache.namespace('ahead');
+      let version = 0;
+      const loader = () => Promise.resolve(++version);
+      expect(await ns.getOrSet('k', loader, { ttl: 1_000, refreshAhead: 0.5 })).toBe(1);
+      expect(await ns.getOrSet('k', loader, { ttl: 1_000, refreshAhead: 0.5 })).toBe(1); // plenty left: no reload
+      await sleep(600);
+      expect(await ns.getOrSet('k', loader, { ttl: 1_000, refreshAhead: 0.5 })).toBe(1); // served at once...
+      await sleep(50);
+      expect(version).toBe(2); // ...and reloaded once in the background
+      expect(await ns.get('k')).toBe(2);
+    } finally {
+      await instance.close();
+      await server.stop();
+    }
+  });
+});

@@ -6,6 +6,8 @@ export interface L1Entry {
   /** Local time after which even a failing loader may not use it. */
   graceUntil: number;
   tags: readonly string[];
+  /** The TTL the entry was stored with (for refresh-ahead). */
+  ttlMs: number;
 }
 
 /** Per-call options of `set` and `getOrSet`. */
@@ -26,4 +28,11 @@ export interface GetOrSetOptions<T = unknown> extends SetOptions<T> {
    * @default false
    */
   lockAcrossInstances?: boolean;
+  /**
+   * Refresh-ahead: when a hit finds less than this fraction of the TTL left,
+   * the value is returned at once and reloaded in the background (one
+   * reload per key), so hot keys do not expire under traffic. 0 disables it.
+   * @default 0
+   */
+  refreshAhead?: number;
 }

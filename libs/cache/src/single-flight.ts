@@ -11,6 +11,11 @@ export class SingleFlight {
     return this.inFlight.size;
   }
 
+  /** True while a call for `key` is running. */
+  has(key: string): boolean {
+    return this.inFlight.has(key);
+  }
+
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const existing = this.inFlight.get(key);
     if (existing) return existing as Promise<T>;

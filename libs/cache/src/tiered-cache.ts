@@ -174,8 +174,29 @@ export class TieredCache {
   ): Promise<T> {
     const full = this.entryKey(namespace, key);
     const local = this.freshL1(namespace, full);
-    if (local) return local.value as T;
+    if (local) {
+      if (options.refreshAhead) this.maybeRefresh(namespace, full, local, loader, options);
+      return local.value as T;
+    }
     return this.flights.run(full, () => this.load(namespace, full, loader, options));
+  }
+
+  /** Starts a background reload when the entry is close to expiry; its failure is logged and counted. */
+  private maybeRefresh<T>(
+    namespace: string,
+    full: string,
+    entry: L1Entry,
+    loader: () => Promise<T> | T,
+    options: GetOrSetOptions<T>,
+  ): void {
+    const left = entry.expiresAt - Date.now();
+    if (left > entry.ttlMs * (options.refreshAhead ?? 0) || this.flights.has(full)) return;
+    this.flights
+      .run(full, () => this.runLoader(namespace, full, loader, options, undefined, 0))
+      .catch((error: unknown) => {
+        this.stats.count(namespace, 'l1', 'errors');
+        this.logger.warn(`refresh-ahead of ${full} failed: ${String(error)}`);
+      });
   }
 
   private async load<T>(
@@ -241,7 +262,7 @@ export class TieredCache {
     const tags = this.entryTags(namespace, options.tags);
     const { text, bytes } = encodeWithLimit(o.serializer, value, o.maxEntryBytes);
     const now = Date.now();
-    this.l1.set(full, { value, expiresAt: now + ttl, graceUntil: now + ttl + grace, tags }, bytes);
+    this.l1.set(full, { value, expiresAt: now + ttl, graceUntil: now + ttl + grace, tags, ttlMs: ttl }, bytes);
     this.stats.count(namespace, 'l1', 'sets');
     if (!this.usingRedis) return;
     const started = performance.now();
@@ -295,6 +316,7 @@ export class TieredCache {
       expiresAt: localNow + (env.expires - read.now),
       graceUntil: localNow + (env.graceUntil - read.now),
       tags: env.tags,
+      ttlMs: env.expires - env.created,
     };
     const fresh = env.expires > read.now;
     if (fresh) {

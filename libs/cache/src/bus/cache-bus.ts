@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@app/redis';
+import { withDeadline, type RedisConnection } from '@app/redis';
 import { randomUUID } from 'node:crypto';
 import type { KeyLayout } from '../keys';
 
@@ -58,7 +58,8 @@ export class CacheBus {
     for (const { done } of this.pending.values()) done();
     this.pending.clear();
     try {
-      await this.redis.run((_) => this.redis.subscriber.unsubscribe([this.keys.bus, this.keys.ack(this.instanceId)]));
+      const channels = [this.keys.bus, this.keys.ack(this.instanceId)];
+      await withDeadline(this.redis.subscriber.unsubscribe(channels), this.redis.commandTimeoutMs, 'UNSUBSCRIBE');
     } catch {
       // The connection is closing or gone: nothing left to unsubscribe from.
     }
