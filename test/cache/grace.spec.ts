@@ -1,26 +1,25 @@
-import { createCacheInstance, uniquePrefix, type CacheInstance } from '../support/cache-instance';
+import {
+  createCacheInstance,
+  startCacheCluster,
+  uniquePrefix,
+  type CacheCluster,
+  type CacheInstance,
+} from '../support/cache-instance';
 import { TestRedisServer } from '../support/redis-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('grace (stale-if-error)', () => {
-  let server: TestRedisServer;
+  let cluster: CacheCluster;
   let a: CacheInstance;
   let b: CacheInstance;
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
-    const prefix = uniquePrefix();
-    [a, b] = await Promise.all([
-      createCacheInstance(server.url, { prefix, ttlJitter: 0 }),
-      createCacheInstance(server.url, { prefix, ttlJitter: 0 }),
-    ]);
+    cluster = await startCacheCluster(2, { ttlJitter: 0 });
+    [a, b] = cluster.instances;
   });
 
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await server?.stop();
-  });
+  afterAll(() => cluster?.close());
 
   const failing = () => Promise.reject(new Error('source down'));
 

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { createCacheInstance, uniquePrefix, type CacheInstance } from '../support/cache-instance';
-import { TestRedisServer } from '../support/redis-server';
+import { startCacheCluster, type CacheCluster, type CacheInstance } from '../support/cache-instance';
 
 /** Values with the types the serializer promises to keep. */
 const value = fc.letrec((tie) => ({
@@ -25,23 +24,16 @@ const value = fc.letrec((tie) => ({
 })).node;
 
 describe('values round-trip through both tiers', () => {
-  let server: TestRedisServer;
+  let cluster: CacheCluster;
   let a: CacheInstance;
   let b: CacheInstance;
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
-    const prefix = uniquePrefix();
-    [a, b] = await Promise.all([
-      createCacheInstance(server.url, { prefix }),
-      createCacheInstance(server.url, { prefix }),
-    ]);
+    cluster = await startCacheCluster(2);
+    [a, b] = cluster.instances;
   });
 
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await server?.stop();
-  });
+  afterAll(() => cluster?.close());
 
   it('reads back on the writer (L1) and on another instance (L2) what was written', async () => {
     let n = 0;

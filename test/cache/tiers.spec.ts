@@ -1,25 +1,28 @@
 import { createClient } from '@redis/client';
-import { commandCalls, createCacheInstance, uniquePrefix, type CacheInstance } from '../support/cache-instance';
+import {
+  commandCalls,
+  createCacheInstance,
+  startCacheCluster,
+  uniquePrefix,
+  type CacheCluster,
+  type CacheInstance,
+} from '../support/cache-instance';
 import { TestRedisServer } from '../support/redis-server';
 
 describe('tiered cache: L1 and L2 on one Redis', () => {
+  let cluster: CacheCluster;
   let server: TestRedisServer;
   let a: CacheInstance;
   let b: CacheInstance;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
-    [a, b] = await Promise.all([
-      createCacheInstance(server.url, { prefix }),
-      createCacheInstance(server.url, { prefix }),
-    ]);
+    cluster = await startCacheCluster(2, { prefix });
+    server = cluster.server;
+    [a, b] = cluster.instances;
   });
 
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await server?.stop();
-  });
+  afterAll(() => cluster?.close());
 
   it('serves an L1 hit without sending any command to Redis', async () => {
     const users = a.cache.namespace('users');

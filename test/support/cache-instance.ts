@@ -2,6 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { CacheModule, CacheService, type CacheModuleOptions } from '@app/cache';
 import { RedisConnection, RedisModule } from '@app/redis';
+import { TestRedisServer } from './redis-server';
 
 /** One app instance's cache (its own Redis connections), as a test builds it. */
 export interface CacheInstance {
@@ -50,4 +51,27 @@ export async function commandCalls(redis: RedisConnection): Promise<Record<strin
     if (match && count) calls[match[1]] = Number(count[1]);
   }
   return calls;
+}
+
+/** A Redis server of the test's own and `count` cache instances sharing one prefix on it. */
+export interface CacheCluster {
+  server: TestRedisServer;
+  instances: CacheInstance[];
+  close(): Promise<void>;
+}
+
+export async function startCacheCluster(count: number, options: CacheModuleOptions = {}): Promise<CacheCluster> {
+  const server = await TestRedisServer.start();
+  const prefix = options.prefix ?? uniquePrefix();
+  const instances = await Promise.all(
+    Array.from({ length: count }, () => createCacheInstance(server.url, { ...options, prefix })),
+  );
+  return {
+    server,
+    instances,
+    close: async () => {
+      await Promise.all(instances.map((i) => i.close()));
+      await server.stop();
+    },
+  };
 }
