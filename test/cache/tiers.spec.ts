@@ -49,6 +49,15 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     expect(stats.l2.hits).toBe(1);
   });
 
+  it("expires B's L1 copy with the L2 entry, not a full TTL after B read it", async () => {
+    await a.cache.namespace('remaining').set('k', 'v', { ttl: 600 });
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await b.cache.namespace('remaining').get('k')).toBe('v'); // L2 hit, copied into B's L1
+    await new Promise((r) => setTimeout(r, 350));
+    // 700 ms after the write: a fresh 600 ms TTL in B's L1 would still hit.
+    expect(await b.cache.namespace('remaining').get('k')).toBeUndefined();
+  });
+
   it('makes a delete on A a miss on B at once, L1 included', async () => {
     const na = a.cache.namespace('del');
     const nb = b.cache.namespace('del');
@@ -71,7 +80,9 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     await a.cache.namespace('y').set('3', 'three', { tags: ['other'] });
     expect(await b.cache.namespace('x').get('1')).toBe('one');
     expect(await b.cache.namespace('y').get('2')).toBe('two');
+    const received = b.cache.status().bus.received;
     await a.cache.invalidateTags(['user:7']);
+    expect(b.cache.status().bus.received).toBe(received + 1);
     expect(await b.cache.namespace('x').get('1')).toBeUndefined();
     expect(await b.cache.namespace('y').get('2')).toBeUndefined();
     expect(await b.cache.namespace('y').get('3')).toBe('three');

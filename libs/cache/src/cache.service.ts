@@ -16,6 +16,7 @@ export interface CacheStatus {
   usingRedis: boolean;
   breaker: 'closed' | 'open' | 'disabled';
   l1: { entries: number; bytes: number };
+  bus: { published: number; received: number };
 }
 
 /**
@@ -65,6 +66,7 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
       usingRedis: this.cache.usingRedis,
       breaker: this.cache.breakerState,
       l1: this.cache.l1Size,
+      bus: this.cache.busCounts,
     };
   }
 

@@ -70,6 +70,11 @@ export class TieredCache {
     return this.l2 ? this.breaker.state : 'disabled';
   }
 
+  /** Bus messages published and received since start (zero without Redis). */
+  get busCounts(): { published: number; received: number } {
+    return { ...(this.bus?.counts ?? { published: 0, received: 0 }) };
+  }
+
   get l1Size(): { entries: number; bytes: number } {
     return { entries: this.l1.size, bytes: this.l1.bytes };
   }

@@ -35,6 +35,8 @@ export class CacheBus {
   readonly instanceId = randomUUID();
   private readonly pending = new Map<string, { remaining: number; done: () => void }>();
   private subscribed = false;
+  /** Messages sent and received (other instances' only) since start. */
+  readonly counts = { published: 0, received: 0 };
 
   constructor(
     private readonly redis: RedisConnection,
@@ -72,6 +74,7 @@ export class CacheBus {
     const acked = waitForAcks ? this.expectAcks(id) : undefined;
     try {
       const receivers = await this.redis.run((c) => c.publish(this.keys.bus, JSON.stringify(wire)));
+      this.counts.published++;
       // PUBLISH counts this instance's own subscriber too, when subscribed.
       acked?.expect(receivers - (this.subscribed ? 1 : 0));
       await acked?.promise;
@@ -121,6 +124,7 @@ export class CacheBus {
       return;
     }
     if (message.o === this.instanceId) return;
+    this.counts.received++;
     this.onMessage(message);
     if (message.a) {
       this.redis
