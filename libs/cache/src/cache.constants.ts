@@ -1,4 +1,5 @@
 import type { CacheModuleOptions, ResolvedCacheOptions } from './cache.options';
+import { CacheArgumentError } from './errors';
 import { jsonSerializer } from './serialization/serializer';
 
 /** Token of the per-namespace caches created by `@InjectCache(namespace)`. */
@@ -9,6 +10,13 @@ export const DEFAULT_NAMESPACE = 'default';
 
 /** Applies the documented defaults. */
 export function resolveCacheOptions(options: CacheModuleOptions): ResolvedCacheOptions {
+  // Both end up inside Redis keys and the L2 entry header.
+  if (options.prefix !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(options.prefix)) {
+    throw new CacheArgumentError('prefix must be 1-32 characters of A-Z a-z 0-9 _ -');
+  }
+  if (options.schemaVersion !== undefined && !/^[A-Za-z0-9._-]{1,32}$/.test(options.schemaVersion)) {
+    throw new CacheArgumentError('schemaVersion must be 1-32 characters of A-Z a-z 0-9 . _ -');
+  }
   return {
     backend: options.backend ?? 'auto',
     prefix: options.prefix ?? 'bp',

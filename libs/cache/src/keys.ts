@@ -12,6 +12,13 @@ export function safeSegment(input: string): string {
   return SAFE.test(input) ? input : `h.${createHash('sha256').update(input).digest('base64url')}`;
 }
 
+const SAFE_NAMESPACE = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** Like `safeSegment`, without `:`, so the namespace of an entry key can be read back. */
+export function safeNamespace(input: string): string {
+  return SAFE_NAMESPACE.test(input) ? input : `h.${createHash('sha256').update(input).digest('base64url')}`;
+}
+
 /** Canonical JSON: object keys sorted, so `{a,b}` and `{b,a}` give the same key. */
 function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') {

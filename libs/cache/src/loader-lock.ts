@@ -75,7 +75,9 @@ export class LoaderLock {
     while (Date.now() < deadline) {
       const woken = await this.sleep(entryKey, Math.min(poll, deadline - Date.now()));
       const result = await read();
-      if (result?.fresh && result.entry) return result.entry;
+      // Redis stopped answering (breaker open): waiting longer cannot help.
+      if (!result) return undefined;
+      if (result.fresh && result.entry) return result.entry;
       // The holder finished without a value (its loader failed): load here.
       if (woken) return undefined;
       poll = Math.min(poll * 2, 500);

@@ -6,21 +6,19 @@ import { CacheStats, type CacheLayer } from './cache-stats';
 import type { ResolvedCacheOptions } from './cache.options';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker';
 import { CacheArgumentError } from './errors';
-import { KeyLayout, namespaceTag, safeSegment } from './keys';
+import { InvalidationQueue } from './invalidation-queue';
+import { InvalidationTracker } from './invalidation-tracker';
+import { KeyLayout, namespaceTag, safeNamespace, safeSegment } from './keys';
 import { L1Index } from './l1/l1-index';
 import { LoaderLock } from './loader-lock';
+import type { Envelope } from './l2/envelope';
 import { RedisL2 } from './l2/redis-l2';
 import { encodeWithLimit } from './serialization/serializer';
 import { SingleFlight } from './single-flight';
 import { resolveGrace, resolveTtl } from './ttl';
 
-/** A pending invalidation, replayed to Redis when it comes back. */
-interface PendingInvalidation {
-  keys: string[];
-  tags: string[];
-}
-
-const MAX_PENDING = 10_000;
+/** Keys per Redis call and bus message when replaying queued invalidations. */
+const REPLAY_BATCH = 500;
 
 /**
  * The tiered cache engine (framework-free; `CacheService` wraps it for Nest).
@@ -38,12 +36,12 @@ export class TieredCache {
   private readonly breaker: CircuitBreaker;
   private readonly flights = new SingleFlight();
   private readonly lock?: LoaderLock;
-  private pending: PendingInvalidation[] = [];
-  private pendingOverflow = false;
+  private readonly pending: InvalidationQueue;
+  private readonly tracker = new InvalidationTracker();
   private probe?: NodeJS.Timeout;
-  /** Invalidation sequence: a load that saw an invalidation of its key/tags while running is not cached. */
-  private seq = 0;
-  private readonly invalidatedAt = new Map<string, number>();
+  private recovering = false;
+  /** Redis clock minus local clock, from the last L2 read (for the late-write guard). */
+  private serverOffset?: number;
   private unsubscribe?: () => void;
 
   constructor(
@@ -51,6 +49,7 @@ export class TieredCache {
     private readonly redis?: RedisConnection,
   ) {
     this.keys = new KeyLayout(options.prefix);
+    this.pending = new InvalidationQueue(options.prefix);
     this.l1 = new L1Index({ maxEntries: options.l1MaxEntries, maxBytes: options.l1MaxBytes });
     this.breaker = new CircuitBreaker({ failureThreshold: options.breakerThreshold });
     if (options.backend !== 'memory' && redis?.enabled) {
@@ -85,7 +84,9 @@ export class TieredCache {
     this.unsubscribe = this.redis.onStateChange((event) =>
       event === 'down' ? this.breaker.trip() : this.startProbe(),
     );
-    if (!this.redis.isReady) {
+    // Until the bus is heard, L1 cannot be kept coherent: start "open" and let
+    // the probe close the breaker (it waits for the subscriber too).
+    if (!(await this.redis.whenFirstAttemptDone()) || !this.redis.subscriberReady) {
       this.breaker.trip();
       return;
     }
@@ -104,7 +105,7 @@ export class TieredCache {
 
   /** The full Redis key of an entry (namespace and key made safe). */
   entryKey(namespace: string, key: string): string {
-    return this.keys.entry(safeSegment(namespace), safeSegment(key));
+    return this.keys.entry(safeNamespace(namespace), safeSegment(key));
   }
 
   async get<T>(namespace: string, key: string): Promise<T | undefined> {
@@ -127,9 +128,9 @@ export class TieredCache {
   /** Stores a value, replacing any other instance's L1 copy. */
   async set<T>(namespace: string, key: string, value: T, options: SetOptions<T> = {}): Promise<void> {
     const full = this.entryKey(namespace, key);
+    this.tracker.note([full], []);
     await this.store(namespace, full, value, options, 0);
-    this.noteInvalidation([full], []);
-    await this.broadcast({ keys: [full] });
+    await this.announceWrite([full]);
   }
 
   async mset<T>(
@@ -137,9 +138,20 @@ export class TieredCache {
     entries: ReadonlyArray<{ key: string; value: T; options?: SetOptions<T> }>,
   ): Promise<void> {
     const fulls = entries.map((e) => this.entryKey(namespace, e.key));
+    this.tracker.note(fulls, []);
     await Promise.all(entries.map((e, i) => this.store(namespace, fulls[i], e.value, e.options ?? {}, 0)));
-    this.noteInvalidation(fulls, []);
-    await this.broadcast({ keys: fulls });
+    await this.announceWrite(fulls);
+  }
+
+  /**
+   * Other instances must drop their L1 copies of written keys. While Redis is
+   * out, the write reached neither L2 nor them: queue a delete of those keys
+   * for replay, so the older L2 value cannot come back after recovery.
+   */
+  private async announceWrite(fulls: string[]): Promise<void> {
+    if (!this.l2) return;
+    if (this.usingRedis) await this.broadcast({ keys: fulls });
+    else this.pending.add(fulls, []);
   }
 
   /** Deletes keys everywhere: L1 here and on every instance, L2 (a tombstone). */
@@ -148,7 +160,7 @@ export class TieredCache {
     for (const full of fulls) {
       if (this.l1.delete(full)) this.stats.count(namespace, 'l1', 'deletes');
     }
-    this.noteInvalidation(fulls, []);
+    this.tracker.note(fulls, []);
     await this.invalidateRemote({ keys: fulls, tags: [] }, namespace);
   }
 
@@ -156,13 +168,13 @@ export class TieredCache {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     const safe = tags.map((t) => safeSegment(t));
     this.l1.deleteTagged(safe);
-    this.noteInvalidation([], safe);
+    this.tracker.note([], safe);
     await this.invalidateRemote({ keys: [], tags: safe }, undefined);
   }
 
   /** Every entry of the namespace becomes a miss on every instance (O(1): the namespace is an implicit tag). */
   clearNamespace(namespace: string): Promise<void> {
-    return this.invalidateTags([namespaceTag(safeSegment(namespace))]);
+    return this.invalidateTags([namespaceTag(safeNamespace(namespace))]);
   }
 
   /**
@@ -197,7 +209,7 @@ export class TieredCache {
     const left = entry.expiresAt - Date.now();
     if (left > entry.ttlMs * (options.refreshAhead ?? 0) || this.flights.has(full)) return;
     this.flights
-      .run(full, () => this.runLoader(namespace, full, loader, options, undefined, 0))
+      .run(full, () => this.runLoader(namespace, full, loader, options, undefined, this.serverNowEstimate()))
       .catch((error: unknown) => {
         this.stats.count(namespace, 'l1', 'errors');
         this.logger.warn(`refresh-ahead of ${full} failed: ${String(error)}`);
@@ -212,15 +224,25 @@ export class TieredCache {
   ): Promise<T> {
     const remote = await this.readL2(namespace, full);
     if (remote?.fresh) return remote.entry?.value as T;
-    const stale = remote?.entry ?? this.graceL1(full);
-    const notBefore = remote?.now ?? 0;
+    // When Redis answered, its view wins: an entry it no longer has (deleted,
+    // tag-invalidated) must not come back from L1 as a grace value.
+    const stale = remote ? remote.entry : this.graceL1(full);
+    const staleLayer: CacheLayer = remote ? 'l2' : 'l1';
+    const notBefore = remote?.now ?? this.serverNowEstimate();
     const lease = options.lockAcrossInstances && this.usingRedis ? await this.lock?.acquire(full) : undefined;
     try {
       if (lease && !lease.held) {
         const filled = await lease.waitForFill(() => this.readL2(namespace, full));
         if (filled) return filled.value as T;
       }
-      return await this.runLoader(namespace, full, loader, options, stale, notBefore);
+      return await this.runLoader(
+        namespace,
+        full,
+        loader,
+        options,
+        stale && { entry: stale, layer: staleLayer },
+        notBefore,
+      );
     } finally {
       if (lease?.held) await lease.release(() => this.broadcast({ filled: [full] }, false));
     }
@@ -231,26 +253,30 @@ export class TieredCache {
     full: string,
     loader: () => Promise<T> | T,
     options: GetOrSetOptions<T>,
-    stale: L1Entry | undefined,
+    stale: { entry: L1Entry; layer: CacheLayer } | undefined,
     notBefore: number,
   ): Promise<T> {
-    const startSeq = this.seq;
-    const started = performance.now();
-    let value: T;
+    const start = this.tracker.begin();
     try {
-      value = await loader();
-    } catch (error) {
-      if (stale && stale.graceUntil > Date.now()) {
-        this.stats.count(namespace, 'l1', 'staleHits');
-        return stale.value as T;
+      const started = performance.now();
+      let value: T;
+      try {
+        value = await loader();
+      } catch (error) {
+        if (stale && stale.entry.graceUntil > Date.now()) {
+          this.stats.count(namespace, stale.layer, 'staleHits');
+          return stale.entry.value as T;
+        }
+        throw error;
+      } finally {
+        this.stats.duration('load', 'loader', started);
       }
-      throw error;
+      const tags = this.entryTags(namespace, options.tags);
+      if (!this.tracker.changed(start, full, tags)) await this.store(namespace, full, value, options, notBefore);
+      return value;
     } finally {
-      this.stats.duration('load', 'loader', started);
+      this.tracker.end(start);
     }
-    const tags = this.entryTags(namespace, options.tags);
-    if (!this.invalidatedSince(startSeq, full, tags)) await this.store(namespace, full, value, options, notBefore);
-    return value;
   }
 
   /** Writes L1 and (breaker permitting) L2. Serialization errors reach the caller; nothing is stored then. */
@@ -263,25 +289,32 @@ export class TieredCache {
   ): Promise<void> {
     const o = this.options;
     const ttl = resolveTtl(options.ttl, value, { ttlMs: o.defaultTtlMs, jitter: o.ttlJitter, maxMs: o.maxTtlMs });
-    const grace = resolveGrace(options.grace, o.defaultGraceMs);
+    const grace = resolveGrace(options.grace, o.defaultGraceMs, ttl, o.maxTtlMs);
     const tags = this.entryTags(namespace, options.tags);
     const { text, bytes } = encodeWithLimit(o.serializer, value, o.maxEntryBytes);
+    if (this.usingRedis) {
+      const started = performance.now();
+      const write = { key: full, ttlMs: ttl, graceMs: grace, schema: o.schemaVersion, tags, payload: text, notBefore };
+      const stored = await this.guard(namespace, () => this.l2!.set(write));
+      this.stats.duration('set', 'l2', started);
+      // Refused: the value was loaded before an invalidation or a newer write. L1 must not get it either.
+      if (stored === false) return;
+      if (stored) this.stats.count(namespace, 'l2', 'sets');
+    }
     const now = Date.now();
     this.l1.set(full, { value, expiresAt: now + ttl, graceUntil: now + ttl + grace, tags, ttlMs: ttl }, bytes);
     this.stats.count(namespace, 'l1', 'sets');
-    if (!this.usingRedis) return;
-    const started = performance.now();
-    const write = { key: full, ttlMs: ttl, graceMs: grace, schema: o.schemaVersion, tags, payload: text, notBefore };
-    const stored = await this.guard(namespace, () => this.l2!.set(write));
-    this.stats.duration('set', 'l2', started);
-    if (stored) this.stats.count(namespace, 'l2', 'sets');
-    // The value was invalidated while it loaded: drop the local copy too.
-    if (stored === false) this.l1.delete(full);
+  }
+
+  /** Redis's clock now, estimated from the last read (0 when unknown: no guard). */
+  private serverNowEstimate(): number {
+    // A little early on purpose: an invalidation at the edge is treated as newer.
+    return this.serverOffset === undefined ? 0 : Date.now() + this.serverOffset - 50;
   }
 
   private entryTags(namespace: string, tags: readonly string[] = []): string[] {
     for (const tag of tags) if (tag === '') throw new CacheArgumentError('tags must be non-empty strings');
-    return [namespaceTag(safeSegment(namespace)), ...tags.map((t) => safeSegment(t))];
+    return [namespaceTag(safeNamespace(namespace)), ...tags.map((t) => safeSegment(t))];
   }
 
   private freshL1(namespace: string, full: string): L1Entry | undefined {
@@ -299,38 +332,56 @@ export class TieredCache {
     return entry && entry.graceUntil > Date.now() ? entry : undefined;
   }
 
-  /** L2 read; fills L1 with the entry's remaining TTL. Undefined when L2 is off or failing. */
+  /**
+   * L2 read; a fresh entry is copied into L1 with its remaining TTL, unless
+   * the key or its tags were invalidated while the read was in flight.
+   * Undefined when L2 is off or failing.
+   */
   private async readL2(
     namespace: string,
     full: string,
   ): Promise<{ entry?: L1Entry; fresh: boolean; now: number } | undefined> {
     if (!this.usingRedis) return undefined;
-    const started = performance.now();
-    const read = await this.guard(namespace, () => this.l2!.get(full));
-    this.stats.duration('get', 'l2', started);
-    if (!read) return undefined;
-    const env = read.entry;
-    if (!env || env.schema !== this.options.schemaVersion) {
-      this.stats.count(namespace, 'l2', 'misses');
-      return { fresh: false, now: read.now };
+    const start = this.tracker.begin();
+    try {
+      const started = performance.now();
+      const read = await this.guard(namespace, () => this.l2!.get(full));
+      this.stats.duration('get', 'l2', started);
+      if (!read) return undefined;
+      this.serverOffset = read.now - Date.now();
+      const entry = read.entry && this.toL1Entry(namespace, read.entry, read.now);
+      if (!entry || read.entry!.expires <= read.now) {
+        this.stats.count(namespace, 'l2', 'misses');
+        return { entry, fresh: false, now: read.now };
+      }
+      this.stats.count(namespace, 'l2', 'hits');
+      if (!this.tracker.changed(start, full, entry.tags))
+        this.l1.set(full, entry, Buffer.byteLength(read.entry!.payload));
+      return { entry, fresh: true, now: read.now };
+    } finally {
+      this.tracker.end(start);
     }
-    const value = this.options.serializer.decode(env.payload);
+  }
+
+  /** Decodes an L2 envelope into local-clock terms; a foreign schema or a corrupt payload is a miss. */
+  private toL1Entry(namespace: string, env: Envelope, serverNow: number): L1Entry | undefined {
+    if (env.schema !== this.options.schemaVersion) return undefined;
+    let value: unknown;
+    try {
+      value = this.options.serializer.decode(env.payload);
+    } catch (error) {
+      this.stats.count(namespace, 'l2', 'errors');
+      this.logger.warn(`undecodable L2 entry ignored: ${String(error)}`);
+      return undefined;
+    }
     const localNow = Date.now();
-    const entry: L1Entry = {
+    return {
       value,
-      expiresAt: localNow + (env.expires - read.now),
-      graceUntil: localNow + (env.graceUntil - read.now),
+      expiresAt: localNow + (env.expires - serverNow),
+      graceUntil: localNow + (env.graceUntil - serverNow),
       tags: env.tags,
       ttlMs: env.expires - env.created,
     };
-    const fresh = env.expires > read.now;
-    if (fresh) {
-      this.l1.set(full, entry, env.payload.length);
-      this.stats.count(namespace, 'l2', 'hits');
-    } else {
-      this.stats.count(namespace, 'l2', 'misses');
-    }
-    return { entry, fresh, now: read.now };
   }
 
   /** Runs an L2 call; a failure is counted, feeds the breaker and yields undefined. */
@@ -347,22 +398,21 @@ export class TieredCache {
     }
   }
 
-  private countLayer(namespace: string, layer: CacheLayer): void {
-    this.stats.count(namespace, layer, 'deletes');
-  }
-
   /** L2 tombstones/markers and the bus; queued for replay when Redis is unreachable. */
-  private async invalidateRemote(invalidation: PendingInvalidation, namespace: string | undefined): Promise<void> {
+  private async invalidateRemote(
+    invalidation: { keys: string[]; tags: string[] },
+    namespace: string | undefined,
+  ): Promise<void> {
     if (!this.l2) return;
-    if (!this.usingRedis) return this.queue(invalidation);
+    if (!this.usingRedis) return this.pending.add(invalidation.keys, invalidation.tags);
     try {
       await Promise.all([this.l2.delete(invalidation.keys), this.l2.invalidateTags(invalidation.tags)]);
       this.breaker.success();
-      if (namespace) this.countLayer(namespace, 'l2');
+      if (namespace) this.stats.count(namespace, 'l2', 'deletes');
     } catch (error) {
       this.breaker.failure();
       this.logger.warn(`invalidation deferred until Redis answers: ${String(error)}`);
-      return this.queue(invalidation);
+      return this.pending.add(invalidation.keys, invalidation.tags);
     }
     await this.broadcast({ keys: invalidation.keys, tags: invalidation.tags });
   }
@@ -374,37 +424,12 @@ export class TieredCache {
     });
   }
 
-  private queue(invalidation: PendingInvalidation): void {
-    if (this.pending.length >= MAX_PENDING) {
-      this.pendingOverflow = true;
-      return;
-    }
-    this.pending.push(invalidation);
-  }
-
-  private noteInvalidation(keys: readonly string[], tags: readonly string[]): void {
-    this.seq++;
-    if (this.flights.size === 0) {
-      // No load is running: no load can be affected, so history can go.
-      this.invalidatedAt.clear();
-      return;
-    }
-    for (const k of keys) this.invalidatedAt.set(`k:${k}`, this.seq);
-    for (const t of tags) this.invalidatedAt.set(`t:${t}`, this.seq);
-  }
-
-  private invalidatedSince(startSeq: number, full: string, tags: readonly string[]): boolean {
-    if (this.seq === startSeq) return false;
-    if ((this.invalidatedAt.get(`k:${full}`) ?? 0) > startSeq) return true;
-    return tags.some((t) => (this.invalidatedAt.get(`t:${t}`) ?? 0) > startSeq);
-  }
-
   private onBusMessage(message: BusMessage): void {
     const keys = message.keys ?? [];
     const tags = message.tags ?? [];
     for (const key of keys) this.l1.delete(key);
     if (tags.length) this.l1.deleteTagged(tags);
-    if (keys.length || tags.length) this.noteInvalidation(keys, tags);
+    if (keys.length || tags.length) this.tracker.note(keys, tags);
     if (message.filled) this.lock?.notifyFilled(message.filled);
   }
 
@@ -424,13 +449,14 @@ export class TieredCache {
     this.probe.unref();
   }
 
-  private recovering = false;
-
   private async tryRecover(): Promise<void> {
     if (this.recovering || !this.redis || !this.l2) return;
     this.recovering = true;
     try {
       await this.redis.ping();
+      // The bus must hear again before L1 is trusted: a lost subscriber
+      // connection would otherwise keep stale copies with the breaker closed.
+      if (!this.redis.subscriberReady) throw new Error('subscriber not connected yet');
       await this.bus?.start();
       await this.replayPending();
       // Reconnect rule: any L1 entry may have missed an invalidation published
@@ -447,19 +473,18 @@ export class TieredCache {
     }
   }
 
-  /** Sends the invalidations made while Redis was unreachable; what fails stays queued. */
+  /** Sends the invalidations made while Redis was unreachable, in batches; on failure they stay queued. */
   private async replayPending(): Promise<void> {
-    if (this.pendingOverflow) {
-      this.logger.warn(
-        `more than ${MAX_PENDING} invalidations were made while Redis was down; only the first were kept`,
-      );
-      this.pendingOverflow = false;
-    }
-    while (this.pending.length > 0) {
-      const next = this.pending[0];
-      await Promise.all([this.l2!.delete(next.keys), this.l2!.invalidateTags(next.tags)]);
-      await this.bus?.publish({ keys: next.keys, tags: next.tags });
-      this.pending.shift();
+    const { keys, tags } = this.pending.drain();
+    try {
+      await this.l2!.invalidateTags(tags);
+      for (let i = 0; i < keys.length; i += REPLAY_BATCH) await this.l2!.delete(keys.slice(i, i + REPLAY_BATCH));
+      await this.bus?.publish({ tags });
+      for (let i = 0; i < keys.length; i += REPLAY_BATCH)
+        await this.bus?.publish({ keys: keys.slice(i, i + REPLAY_BATCH) });
+    } catch (error) {
+      this.pending.add(keys, tags);
+      throw error;
     }
   }
 }

@@ -13,9 +13,12 @@ export function resolveTtl<T>(
   return Math.max(1, Math.round(capped * (1 - Math.random() * defaults.jitter)));
 }
 
-/** Validates a grace window. */
-export function resolveGrace(grace: number | undefined, fallback: number): number {
+/**
+ * Validates a grace window and caps TTL + grace at `maxMs`: tag markers live
+ * `maxMs`, and an entry must not outlive the markers that can invalidate it.
+ */
+export function resolveGrace(grace: number | undefined, fallback: number, ttlMs: number, maxMs: number): number {
   const value = grace ?? fallback;
   if (!Number.isFinite(value) || value < 0) throw new CacheArgumentError(`grace must be >= 0 ms, got ${value}`);
-  return value;
+  return Math.min(value, Math.max(0, maxMs - ttlMs));
 }

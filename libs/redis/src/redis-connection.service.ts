@@ -31,15 +31,24 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private commandClient?: RedisClient;
   private subscriberClient?: RedisClient;
   private wasReady = false;
+  private subscriberWasReady = false;
+  private firstAttempt: Promise<boolean> = Promise.resolve(false);
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
     this.options = resolveRedisOptions(options);
-    // Created (not connected) here so that other providers' factories can
-    // hand the client to libraries such as @keyv/redis; connected at init.
+    // Created and connecting from here, so that other providers' factories
+    // can hand the client to libraries such as @keyv/redis, and their init
+    // hooks can await the first attempt whatever order Nest runs hooks in.
     if (this.options.url) {
       this.commandClient = this.createClient(this.options.url, this.options.clientName, true);
       this.subscriberClient = this.createClient(this.options.url, `${this.options.clientName}-sub`, false);
+      this.firstAttempt = this.connect();
     }
+  }
+
+  /** Resolves once the first connection attempt ends: true when Redis answered. */
+  whenFirstAttemptDone(): Promise<boolean> {
+    return this.firstAttempt;
   }
 
   /** True when a URL is configured (whether or not Redis answers right now). */
@@ -74,7 +83,16 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.commandClient?.isReady ?? false;
   }
 
-  /** Subscribes to `ready` / `down` transitions; returns the unsubscribe function. */
+  /** True while the subscriber connection is up (pub/sub messages can arrive). */
+  get subscriberReady(): boolean {
+    return this.subscriberClient?.isReady ?? false;
+  }
+
+  /**
+   * Subscribes to connection transitions: `down` when either connection (the
+   * command client or the subscriber) is lost, `ready` when one is back.
+   * Returns the unsubscribe function.
+   */
   onStateChange(listener: (event: RedisConnectionEvent) => void): () => void {
     const handlers = { ready: () => listener('ready'), down: () => listener('down') };
     this.events.on('ready', handlers.ready).on('down', handlers.down);
@@ -117,7 +135,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.options.warnWithoutPassword && !hasPassword(url)) {
       this.logger.warn(`Redis at ${redactRedisUrl(url)} has no password in its URL: set requirepass in production`);
     }
-    const ready = await this.connect();
+    const ready = await this.firstAttempt;
     if (!ready && this.options.required) {
       await this.onApplicationShutdown();
       throw new RedisUnavailableError(
@@ -149,45 +167,55 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     });
     // node-redis emits 'error' on every failed attempt; an unhandled 'error'
     // event would crash the process, so log transitions and count the rest.
-    client.on('error', (error: Error) => this.onError(name, error));
-    if (commands) client.on('ready', () => this.onReady());
+    client.on('error', (error: Error) => this.onError(commands, error));
+    client.on('ready', () => this.onReady(commands));
     return client;
   }
 
   /** Starts both connections; resolves true once ready, false at the first failure or the deadline. */
+  /** Starts both connections; resolves true once both are ready, false at the first failure or the deadline. */
   private connect(): Promise<boolean> {
-    const client = this.client;
-    for (const c of [client, this.subscriber]) {
+    const clients = [this.client, this.subscriber];
+    for (const c of clients) {
       c.connect().catch((error: unknown) => this.logger.debug(`connect ended: ${String(error)}`));
     }
     return new Promise<boolean>((resolve) => {
+      const bothReady = () => clients.every((c) => c.isReady);
       const done = (ready: boolean) => {
         clearTimeout(timer);
-        client.off('ready', onReady).off('error', onError);
+        for (const c of clients) c.off('ready', onReady).off('error', onError);
         resolve(ready);
       };
-      const onReady = () => done(true);
+      const onReady = () => bothReady() && done(true);
       const onError = () => done(false);
-      const timer = setTimeout(() => done(client.isReady), this.options.connectTimeoutMs);
-      client.once('ready', onReady).once('error', onError);
+      const timer = setTimeout(() => done(bothReady()), this.options.connectTimeoutMs);
+      for (const c of clients) c.on('ready', onReady).on('error', onError);
     });
   }
 
-  private onReady(): void {
-    if (this.wasReady) return;
-    this.wasReady = true;
-    this.logger.log(`Redis ready at ${this.target}`);
+  private onReady(commands: boolean): void {
+    if (commands ? this.wasReady : this.subscriberWasReady) return;
+    if (commands) {
+      this.wasReady = true;
+      this.logger.log(`Redis ready at ${this.target}`);
+    } else {
+      this.subscriberWasReady = true;
+    }
     this.events.emit('ready');
   }
 
-  private onError(name: string, error: Error): void {
-    if (name === this.options.clientName && this.wasReady) {
-      this.wasReady = false;
-      this.logger.warn(`Redis connection lost (${describeError(error)}): reconnecting`);
-      this.events.emit('down');
+  private onError(commands: boolean, error: Error): void {
+    const wasReady = commands ? this.wasReady : this.subscriberWasReady;
+    if (!wasReady) {
+      this.logger.debug(`Redis ${commands ? 'client' : 'subscriber'}: ${describeError(error)}`);
       return;
     }
-    this.logger.debug(`Redis ${name}: ${describeError(error)}`);
+    if (commands) this.wasReady = false;
+    else this.subscriberWasReady = false;
+    this.logger.warn(
+      `Redis ${commands ? 'connection' : 'subscriber connection'} lost (${describeError(error)}): reconnecting`,
+    );
+    this.events.emit('down');
   }
 }
 

@@ -24,7 +24,8 @@ interface WireMessage extends BusMessage {
 /**
  * Pub/sub between instances on `{prefix}:bus`. An invalidation is published
  * with an acknowledgement request: every other instance drops the matching L1
- * entries, then answers on the sender's ack channel, and `publish` resolves
+ * entries, then answers on the sender's ack channel (the sender's own
+ * subscriber answers without acting), and `publish` resolves
  * once all receivers counted by PUBLISH have answered (or after
  * `ackTimeoutMs`, when one of them is stalled — its L1 is then covered by the
  * reconnect rule). So when `delete`/`invalidateTags` returns, no live instance
@@ -45,12 +46,17 @@ export class CacheBus {
     private readonly onMessage: (message: BusMessage) => void,
   ) {}
 
-  /** Subscribes to the bus and to this instance's ack channel. */
+  // Bound once: a retried subscribe must not register a second listener.
+  private readonly onBus = (raw: string) => this.receive(raw);
+  private readonly onAck = (id: string) => this.acknowledged(id);
+
+  /** Subscribes to the bus and to this instance's ack channel (under the command deadline). */
   async start(): Promise<void> {
     if (this.subscribed) return;
     const subscriber = this.redis.subscriber;
-    await subscriber.subscribe(this.keys.bus, (raw) => this.receive(raw));
-    await subscriber.subscribe(this.keys.ack(this.instanceId), (id) => this.acknowledged(id));
+    const deadline = this.redis.commandTimeoutMs;
+    await withDeadline(subscriber.subscribe(this.keys.bus, this.onBus), deadline, 'SUBSCRIBE');
+    await withDeadline(subscriber.subscribe(this.keys.ack(this.instanceId), this.onAck), deadline, 'SUBSCRIBE');
     this.subscribed = true;
   }
 
@@ -75,8 +81,11 @@ export class CacheBus {
     try {
       const receivers = await this.redis.run((c) => c.publish(this.keys.bus, JSON.stringify(wire)));
       this.counts.published++;
-      // PUBLISH counts this instance's own subscriber too, when subscribed.
-      acked?.expect(receivers - (this.subscribed ? 1 : 0));
+      // PUBLISH counts every subscriber that got it, this instance's own
+      // included, and every one of them acknowledges (this one without
+      // acting on it): the count is exact whatever the state of our own
+      // subscriber connection.
+      acked?.expect(receivers);
       await acked?.promise;
     } finally {
       this.pending.delete(id);
@@ -123,9 +132,10 @@ export class CacheBus {
       this.logger.warn('ignored a malformed bus message');
       return;
     }
-    if (message.o === this.instanceId) return;
-    this.counts.received++;
-    this.onMessage(message);
+    if (message.o !== this.instanceId) {
+      this.counts.received++;
+      this.onMessage(message);
+    }
     if (message.a) {
       this.redis
         .run((c) => c.publish(this.keys.ack(message.o), message.i))

@@ -23,14 +23,18 @@ end
 return {v, newest, now}`;
 
 // Writes an entry stamped with server time. With ARGV[7] (the server time the
-// writer's read missed at), the write is refused when the key was deleted or
-// one of its tags invalidated since: the value was loaded before that
-// invalidation and must not be put back. Returns the creation time, or 0.
+// writer's read missed at), the write is refused when, since then, the key
+// was deleted, one of its tags invalidated, or a newer entry written: the
+// value was loaded before that and must not replace it. Returns the creation
+// time, or 0.
 export const SET_SCRIPT = `${NOW}
 local notBefore = tonumber(ARGV[7])
 if notBefore > 0 then
   local current = redis.call('GET', KEYS[1])
-  if current and string.sub(current, 1, 2) == 'x|' and tonumber(string.sub(current, 3)) >= notBefore then return 0 end
+  if current then
+    local stamp = string.match(current, '^x|(%d+)') or string.match(current, '^v1|(%d+)|')
+    if stamp and tonumber(stamp) >= notBefore then return 0 end
+  end
   if ARGV[5] ~= '' then
     local keys = {}
     for tag in string.gmatch(ARGV[5], '[^,]+') do keys[#keys + 1] = ARGV[1] .. tag end

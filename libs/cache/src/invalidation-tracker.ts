@@ -1,0 +1,45 @@
+/**
+ * Remembers, while reads and loads are in flight, which keys and tags were
+ * invalidated and when (a local sequence number). A read or load that started
+ * before an invalidation of its key or tags must not put its value into the
+ * cache. Entries older than the oldest operation in flight are pruned.
+ */
+export class InvalidationTracker {
+  private seq = 0;
+  private readonly invalidatedAt = new Map<string, number>();
+  /** Start sequence → number of operations in flight that started there. */
+  private readonly active = new Map<number, number>();
+
+  /** Registers an operation; pass the result to `changed` and `end`. */
+  begin(): number {
+    this.active.set(this.seq, (this.active.get(this.seq) ?? 0) + 1);
+    return this.seq;
+  }
+
+  end(start: number): void {
+    const count = (this.active.get(start) ?? 1) - 1;
+    if (count > 0) this.active.set(start, count);
+    else this.active.delete(start);
+    if (this.active.size === 0) this.invalidatedAt.clear();
+    else if (this.invalidatedAt.size > 1_000) this.prune();
+  }
+
+  note(keys: readonly string[], tags: readonly string[]): void {
+    this.seq++;
+    if (this.active.size === 0) return; // nothing in flight can be affected
+    for (const k of keys) this.invalidatedAt.set(`k:${k}`, this.seq);
+    for (const t of tags) this.invalidatedAt.set(`t:${t}`, this.seq);
+  }
+
+  /** True when `key` or one of `tags` was invalidated after `start`. */
+  changed(start: number, key: string, tags: readonly string[]): boolean {
+    if (this.seq === start) return false;
+    if ((this.invalidatedAt.get(`k:${key}`) ?? 0) > start) return true;
+    return tags.some((t) => (this.invalidatedAt.get(`t:${t}`) ?? 0) > start);
+  }
+
+  private prune(): void {
+    const oldest = Math.min(...this.active.keys());
+    for (const [target, seq] of this.invalidatedAt) if (seq <= oldest) this.invalidatedAt.delete(target);
+  }
+}
