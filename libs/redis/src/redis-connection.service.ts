@@ -158,7 +158,9 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       url,
       name,
       disableOfflineQueue: true,
-      commandOptions: commands ? { timeout: this.options.commandTimeoutMs } : undefined,
+      // No per-command `timeout` option: node-redis arms an AbortSignal timer
+      // per command that only covers the wait before the write, while `run`
+      // already bounds the whole call; one timer per call is enough.
       socket: {
         connectTimeout: this.options.connectTimeoutMs,
         keepAlive: true,

@@ -18,8 +18,8 @@ export interface RedisModuleOptions {
    */
   connectTimeoutMs?: number;
   /**
-   * Deadline of every command run through `RedisConnection.run` (and of
-   * writing any command to the socket), in milliseconds. A Redis that accepts
+   * Deadline of every call made through `RedisConnection.run` (the cache,
+   * health checks), in milliseconds. A Redis that accepts
    * connections but does not answer (paused, blackholed) fails here.
    * @default 500
    */
