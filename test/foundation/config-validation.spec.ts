@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runToExit } from '../support/app-process';
+import { AppProcess, runToExit } from '../support/app-process';
 import { freePort } from '../support/free-port';
+import { TestRedisServer } from '../support/redis-server';
 
 describe('boot with invalid configuration', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'bp-config-'));
@@ -30,5 +31,18 @@ describe('boot with invalid configuration', () => {
     expect(code).not.toBe(0);
     expect(output).toMatch(/CACHE_BACKEND=redis requires it/);
     expect(output).not.toContain('topsecret');
+  });
+
+  it('warns in production when the Redis URL has no password, and still serves', async () => {
+    const redis = await TestRedisServer.start();
+    let app: AppProcess | undefined;
+    try {
+      app = await AppProcess.start({ NODE_ENV: 'production', REDIS_URL: redis.url, DATA_DIR: cwd }, cwd);
+      expect(app.output).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+ has no password in its URL/);
+      expect((await app.get('/health/ready')).status).toBe(200);
+    } finally {
+      await app?.stop();
+      await redis.stop();
+    }
   });
 });
