@@ -43,6 +43,18 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // Responses finished while the server shuts down close their connection:
+  // an idle keep-alive socket (a load balancer's, a client pool's) would
+  // otherwise hold the close until its keep-alive timeout.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.get(HttpMetricsService).instrument(fastify);
 
   app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED });
