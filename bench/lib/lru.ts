@@ -22,6 +22,10 @@ export class MapLru<V> {
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
   }
 
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
   get size(): number {
     return this.map.size;
   }

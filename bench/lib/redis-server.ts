@@ -1,42 +1,7 @@
 import { createClient } from '@redis/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
-
-/** The shared server of the machine: a benchmark must never load it or write to it. */
-const SHARED_REDIS_PORT = 6379;
-
-/** A TCP port that was free a moment ago on 127.0.0.1 (never the shared Redis port). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() =>
-          typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-        );
-      });
-    });
-    if (port !== SHARED_REDIS_PORT) return port;
-  }
-}
-
-/** PING over a raw socket: true when the server answers +PONG within 300 ms. */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(300, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
+import { freePort } from '../../test/support/free-port';
+import { answersPing } from '../../test/support/redis-server';
 
 /**
  * A redis-server owned by the benchmark: a free port on 127.0.0.1, no

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { freePort, waitFor } from './free-port';
 
-/** PING over a raw socket: true when this server answers +PONG within 300 ms. */
-function answersPing(port: number): Promise<boolean> {
+/** PING over a raw socket: true when a server on `port` answers +PONG within 300 ms. */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     const done = (ok: boolean) => {

@@ -1,29 +1,6 @@
+import { MapLru } from '../../../../bench/lib/lru';
 import { createZipf, frequencyOptimalHitRatio, mulberry32 } from '../../../../bench/zipf';
 import { WTinyLfu } from './w-tiny-lfu';
-
-/** The baseline: a plain LRU on Map's insertion order. */
-class MapLru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-
-  get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, value);
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
-  }
-
-  has(key: string): boolean {
-    return this.map.has(key);
-  }
-}
 
 interface Cache {
   get(key: string): unknown;
