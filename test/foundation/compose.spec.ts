@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse } from 'yaml';
 import { envSchema } from '../../apps/api/src/config/env.schema';
+import { MAIN_JS } from '../support/app-process';
 
 // Docker does not run here: these checks keep docker-compose.yml, the
 // Dockerfile and .env.example consistent with each other and with the schema.
@@ -73,6 +74,22 @@ describe('.env.example', () => {
   it('is itself a valid configuration', () => {
     const result = envSchema.safeParse(envExample);
     expect(result.error?.issues ?? []).toEqual([]);
+  });
+});
+
+describe('start commands', () => {
+  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+
+  it('npm start, the Dockerfile and the tests run the same compiled entry point, which the build produces', () => {
+    const entry = /^node (\S+)$/.exec(pkg.scripts.start)?.[1];
+    expect(entry).toBe('dist/apps/api/src/main.js');
+    expect(dockerfile).toContain(`CMD ["node", "${entry}"]`);
+    expect(resolve(root, entry!)).toBe(MAIN_JS);
+    expect(existsSync(MAIN_JS)).toBe(true); // integration tests run after npm run build
+  });
+
+  it('npm run setup installs, builds and starts', () => {
+    expect(pkg.scripts.setup).toBe('npm ci && npm run build && npm start');
   });
 });
 
