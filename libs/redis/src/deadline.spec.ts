@@ -29,3 +29,15 @@ describe(withDeadline.name, () => {
     expect(unhandled).not.toHaveBeenCalled();
   });
 });
+
+describe('withDeadline under load', () => {
+  it('times out only the call that never settles among many that do', async () => {
+    const never = withDeadline(new Promise<never>(() => undefined), 30).catch((e: unknown) => e);
+    const settled = await Promise.all(Array.from({ length: 1_000 }, (_, i) => withDeadline(Promise.resolve(i), 30)));
+    expect(settled[999]).toBe(999);
+    await new Promise((r) => setTimeout(r, 60));
+    const results = await Promise.all([never, withDeadline(Promise.resolve('after'), 30)]);
+    expect(results[0]).toBeInstanceOf(RedisTimeoutError);
+    expect(results[1]).toBe('after');
+  });
+});

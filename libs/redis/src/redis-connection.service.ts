@@ -6,7 +6,8 @@ import { withDeadline } from './deadline';
 import { RedisNotConfiguredError, RedisUnavailableError } from './redis.errors';
 import { REDIS_OPTIONS_TOKEN } from './redis.module-definition';
 import { resolveRedisOptions, type RedisModuleOptions, type ResolvedRedisOptions } from './redis.options';
-import { hasPassword, redactRedisUrl } from './redis-url';
+import { describeConnectionFailure, describeError } from './connection-failure';
+import { hasPassword, redactRedisUrl, redactSecrets } from './redis-url';
 import { reconnectDelay } from './reconnect-strategy';
 
 /** The node-redis v5 client type used across the app (and accepted by `@keyv/redis`). */
@@ -33,6 +34,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private wasReady = false;
   private subscriberWasReady = false;
   private firstAttempt: Promise<boolean> = Promise.resolve(false);
+  /** The error that ended the first connection attempt (none when its deadline passed). */
+  private firstError?: Error;
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
     this.options = resolveRedisOptions(options);
@@ -129,21 +132,21 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     const { url } = this.options;
     if (!url) {
-      this.logger.log('REDIS_URL unset: no Redis connection, memory only');
+      this.logger.log('no Redis URL (REDIS_URL unset, or CACHE_BACKEND=memory): no Redis connection, memory only');
       return;
     }
     if (this.options.warnWithoutPassword && !hasPassword(url)) {
       this.logger.warn(`Redis at ${redactRedisUrl(url)} has no password in its URL: set requirepass in production`);
     }
     const ready = await this.firstAttempt;
-    if (!ready && this.options.required) {
+    if (ready) return;
+    const failure = describeConnectionFailure(this.firstError, this.options.connectTimeoutMs);
+    const message = this.redact(`Redis at ${redactRedisUrl(url)} ${failure}`);
+    if (this.options.required) {
       await this.onApplicationShutdown();
-      throw new RedisUnavailableError(
-        `Redis at ${redactRedisUrl(url)} did not answer within ${this.options.connectTimeoutMs} ms ` +
-          'and CACHE_BACKEND=redis requires it',
-      );
+      throw new RedisUnavailableError(`${message}, and CACHE_BACKEND=redis requires it`, { cause: this.firstError });
     }
-    if (!ready) this.logger.warn(`Redis at ${redactRedisUrl(url)} is unreachable: serving without it, retrying`);
+    this.logger.warn(`${message}: serving without it, retrying`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -174,12 +177,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return client;
   }
 
-  /** Starts both connections; resolves true once ready, false at the first failure or the deadline. */
   /** Starts both connections; resolves true once both are ready, false at the first failure or the deadline. */
   private connect(): Promise<boolean> {
     const clients = [this.client, this.subscriber];
     for (const c of clients) {
-      c.connect().catch((error: unknown) => this.logger.debug(`connect ended: ${String(error)}`));
+      c.connect().catch((error: unknown) => this.logger.debug(this.redact(`connect ended: ${String(error)}`)));
     }
     return new Promise<boolean>((resolve) => {
       const bothReady = () => clients.every((c) => c.isReady);
@@ -189,10 +191,18 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
         resolve(ready);
       };
       const onReady = () => bothReady() && done(true);
-      const onError = () => done(false);
+      const onError = (error: Error) => {
+        this.firstError ??= error;
+        done(false);
+      };
       const timer = setTimeout(() => done(bothReady()), this.options.connectTimeoutMs);
       for (const c of clients) c.on('ready', onReady).on('error', onError);
     });
+  }
+
+  /** Error texts come from the server and the socket: none should hold the password, but none may. */
+  private redact(text: string): string {
+    return redactSecrets(text, this.options.url);
   }
 
   private onReady(commands: boolean): void {
@@ -209,21 +219,18 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private onError(commands: boolean, error: Error): void {
     const wasReady = commands ? this.wasReady : this.subscriberWasReady;
     if (!wasReady) {
-      this.logger.debug(`Redis ${commands ? 'client' : 'subscriber'}: ${describeError(error)}`);
+      this.logger.debug(this.redact(`Redis ${commands ? 'client' : 'subscriber'}: ${describeError(error)}`));
       return;
     }
     if (commands) this.wasReady = false;
     else this.subscriberWasReady = false;
     this.logger.warn(
-      `Redis ${commands ? 'connection' : 'subscriber connection'} lost (${describeError(error)}): reconnecting`,
+      this.redact(
+        `Redis ${commands ? 'connection' : 'subscriber connection'} lost (${describeError(error)}): reconnecting`,
+      ),
     );
     this.events.emit('down');
   }
-}
-
-function describeError(error: Error): string {
-  const code = (error as { code?: string }).code;
-  return code ? `${code}: ${error.message}` : error.message;
 }
 
 /** `close()` waits for pending replies; past the deadline the socket is dropped. */

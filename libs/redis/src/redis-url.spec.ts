@@ -1,4 +1,4 @@
-import { hasPassword, redactRedisUrl } from './redis-url';
+import { hasPassword, redactRedisUrl, redactSecrets } from './redis-url';
 
 describe(redactRedisUrl.name, () => {
   it('removes the password and user name', () => {
@@ -20,5 +20,22 @@ describe(hasPassword.name, () => {
     expect(hasPassword('redis://:pw@h:6379')).toBe(true);
     expect(hasPassword('redis://user:pw@h:6379')).toBe(true);
     expect(hasPassword('redis://h:6379')).toBe(false);
+  });
+});
+
+describe(redactSecrets.name, () => {
+  const url = `redis://:${encodeURIComponent('p@ss:w/rd%')}@cache:6379/3`;
+
+  it('replaces the password as written in the URL and URL-decoded', () => {
+    const text = `AUTH p@ss:w/rd% failed; url ${url}`;
+    const redacted = redactSecrets(text, url);
+    expect(redacted).not.toContain('p@ss:w/rd%');
+    expect(redacted).not.toContain(encodeURIComponent('p@ss:w/rd%'));
+    expect(redacted).toBe('AUTH *** failed; url redis://:***@cache:6379/3');
+  });
+
+  it('leaves text alone when the URL has no password or is missing', () => {
+    expect(redactSecrets('WRONGPASS x', 'redis://cache:6379')).toBe('WRONGPASS x');
+    expect(redactSecrets('WRONGPASS x', undefined)).toBe('WRONGPASS x');
   });
 });

@@ -17,3 +17,28 @@ export function hasPassword(url: string): boolean {
     return false;
   }
 }
+
+/**
+ * `text` with every spelling of the URL's password (as written in the URL,
+ * and URL-decoded) replaced by `***`, for messages built from errors that
+ * might echo it. Over-redacts rather than risk a leak.
+ */
+export function redactSecrets(text: string, url: string | undefined): string {
+  if (!url) return text;
+  let raw: string;
+  try {
+    raw = new URL(url).password;
+  } catch {
+    return text;
+  }
+  if (!raw) return text;
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    /* a malformed escape: the raw spelling is all there is */
+  }
+  // Longest first, so a spelling that contains the other is replaced whole.
+  const spellings = [...new Set([raw, decoded])].sort((a, b) => b.length - a.length);
+  return spellings.reduce((result, secret) => result.split(secret).join('***'), text);
+}

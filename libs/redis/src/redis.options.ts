@@ -1,8 +1,11 @@
 /** Options of `RedisModule`. Every field has a default except the URL. */
 export interface RedisModuleOptions {
   /**
-   * `redis://[:password@]host:port[/db]`, or `rediss://` for TLS.
-   * When unset, nothing connects and `RedisConnection.enabled` is false.
+   * `redis://[[user]:password@]host:port[/db]`, or `rediss://` for TLS.
+   * User name and password are percent-decoded (`p%40ss` is `p@ss`). TLS
+   * verifies the server certificate against Node's CA store (a private CA
+   * goes in `NODE_EXTRA_CA_CERTS`). When unset, nothing connects and
+   * `RedisConnection.enabled` is false.
    */
   url?: string;
   /**
