@@ -98,9 +98,12 @@ function notes(): string {
     `- Contenders take turns (L1: ${HOT.rounds} rounds of ${int(HOT.calls / HOT.rounds)} calls; cold scenarios: ` +
       `${COLD.rounds} rounds of ${int(COLD.keys / COLD.rounds)} keys), each turn after a full GC, so that a noisy ` +
       "stretch of the VM or another contender's garbage does not land on one row only.",
-    '- On an L2 read, ours runs one Lua script (server clock, tag-invalidation markers, schema version), decodes ' +
-      'its tagged JSON (restoring `Date`) and fills its L1; the peers send a plain GET and decode plain JSON. ' +
-      'On a miss, ours reads then writes with one script each, as the peers do with GET and SET.',
+    "- On an L2 read, ours sends one MGET of the entry and its tags' invalidation markers (the Lua read script " +
+      'instead when the server clock was not seen in the last second or the entry carries other tags), checks ' +
+      'tags and schema version, decodes its tagged JSON (restoring `Date`) and fills its L1 with the remaining TTL; ' +
+      'the peers send a plain GET and decode plain JSON. On a miss, ours sends that MGET, then a SET NX plus an ' +
+      'MGET of the markers in one round trip (the write script when the key held a tombstone or an old entry), ' +
+      'as the peers do with GET and SET.',
     '- The last column of the L2 table shows whether a `Date` survives the trip through Redis.',
     '- "wrong values" counts reads that returned something other than the key\'s value; it must be 0.',
     '',

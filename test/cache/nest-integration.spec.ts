@@ -5,7 +5,8 @@ import { createClient } from '@redis/client';
 import type { Cache } from 'cache-manager';
 import { Cached, CacheModule, CacheService, InjectCache, type NamespacedCache } from '@app/cache';
 import { RedisModule } from '@app/redis';
-import { uniquePrefix } from '../support/cache-instance';
+import { commandCalls, createCacheInstance, uniquePrefix } from '../support/cache-instance';
+import { waitFor } from '../support/free-port';
 import { TestRedisServer } from '../support/redis-server';
 
 @Injectable()
@@ -68,6 +69,40 @@ describe('CacheModule in a Nest application', () => {
       expect(await keys.keys(`${prefix}:cm*`)).toHaveLength(1);
     } finally {
       keys.destroy();
+    }
+  });
+});
+
+describe('CACHE_MANAGER with Redis paused', () => {
+  it('answers within the deadline (a miss), then skips Redis while the breaker is open, and recovers', async () => {
+    const server = await TestRedisServer.start();
+    // commandTimeoutMs 200, breaker threshold 3 (see createCacheInstance).
+    const instance = await createCacheInstance(server.url, { prefix: uniquePrefix() });
+    const manager = instance.moduleRef.get<Cache>(CACHE_MANAGER);
+    try {
+      await manager.set('legacy', 'v', 60_000);
+      expect(await manager.get('legacy')).toBe('v');
+      const getsBefore = (await commandCalls(instance.redis)).get ?? 0;
+      server.pause();
+      try {
+        const hung = new Promise((r) => setTimeout(() => r('hung'), 2_000));
+        // Three deadlines missed: a miss each, and the breaker opens.
+        for (let i = 0; i < 3; i++) expect(await Promise.race([manager.get('legacy'), hung])).toBeUndefined();
+        expect(instance.cache.status().breaker).toBe('open');
+        // Now nothing is sent: reads miss and writes are dropped at once.
+        for (let i = 0; i < 20; i++) expect(await Promise.race([manager.get('legacy'), hung])).toBeUndefined();
+        expect(await Promise.race([manager.set('other', 'x', 60_000), hung])).toBe('x');
+      } finally {
+        server.resume();
+      }
+      await waitFor(() => instance.cache.status().usingRedis, 5_000, 'the breaker to close');
+      expect(await manager.get('legacy')).toBe('v');
+      // The three timed-out GETs reached Redis after SIGCONT; the 20 made while the breaker was open never did.
+      expect((await commandCalls(instance.redis)).get).toBe(getsBefore + 4);
+      expect(await manager.get('other')).toBeUndefined();
+    } finally {
+      await instance.close();
+      await server.stop();
     }
   });
 });

@@ -73,6 +73,34 @@ describe('stampede protection', () => {
     expect(new Set(results.map((r) => r.loadedAt)).size).toBe(1);
   });
 
+  it('renews the lease while a loader outlives it, so another instance does not load concurrently', async () => {
+    const options = { prefix: uniquePrefix(), lockLeaseMs: 300 };
+    const [holder, late] = await Promise.all([
+      createCacheInstance(server.url, options),
+      createCacheInstance(server.url, options),
+    ]);
+    instances.push(holder, late);
+    let calls = 0;
+    let running = 0;
+    let mostAtOnce = 0;
+    const loader = (who: string) => async () => {
+      calls++;
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise((r) => setTimeout(r, 1_200)); // four leases long
+      running--;
+      return who;
+    };
+    const first = holder.cache.getOrSet('k', loader('holder'), { lockAcrossInstances: true });
+    await new Promise((r) => setTimeout(r, 800)); // an unrenewed lease would have expired 500 ms ago
+    const lockKey = holder.cache.redisKey('default', 'k').replace(':c:', ':lk:');
+    expect(await holder.redis.run((c) => c.pTTL(lockKey))).toBeGreaterThan(0);
+    const second = late.cache.getOrSet('k', loader('late'), { lockAcrossInstances: true });
+    expect(await first).toBe('holder');
+    expect(await second).toBe('holder');
+    expect(calls).toBe(1);
+    expect(mostAtOnce).toBe(1);
+  });
+
   it('without the lock, each instance loads once (per-process single flight)', async () => {
     const prefix = uniquePrefix();
     const three = await Promise.all([instance(prefix), instance(prefix), instance(prefix)]);

@@ -74,6 +74,23 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     expect(await b.cache.namespace('upd').get('k')).toBe('new');
   });
 
+  it("ignores its own bus messages: A's set stays in A's L1 while B drops its copy", async () => {
+    const na = a.cache.namespace('echo');
+    await na.set('k', 'v1');
+    expect(await b.cache.namespace('echo').get('k')).toBe('v1'); // in B's L1
+    const [busA, busB] = [a.cache.status().bus, b.cache.status().bus];
+    await na.set('k', 'v2'); // resolves once every subscriber, A's own included, acknowledged
+    expect(a.cache.status().bus).toEqual({ ...busA, published: busA.published + 1, ignored: busA.ignored + 1 });
+    expect(b.cache.status().bus).toEqual({ ...busB, received: busB.received + 1 });
+    const before = a.cache.stats().echo.l1.hits;
+    const calls = await commandCalls(a.redis);
+    expect(await na.get('k')).toBe('v2');
+    expect(a.cache.stats().echo.l1.hits).toBe(before + 1);
+    const after = await commandCalls(a.redis);
+    expect(Object.keys(after).filter((cmd) => after[cmd] !== calls[cmd])).toEqual(['info']);
+    expect(await b.cache.namespace('echo').get('k')).toBe('v2');
+  });
+
   it('makes a tag invalidation on A a miss on B at once, in every namespace', async () => {
     await a.cache.namespace('x').set('1', 'one', { tags: ['user:7'] });
     await a.cache.namespace('y').set('2', 'two', { tags: ['user:7', 'other'] });
@@ -99,6 +116,43 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     await a.cache.clearNamespace('clear-me');
     expect(await b.cache.namespace('clear-me').mget(['a', 'b'])).toEqual([undefined, undefined]);
     expect(await b.cache.namespace('keep-me').get('a')).toBe(3);
+  });
+
+  it('reports a key holding undefined as present, on the writer (L1) and on another instance (L2)', async () => {
+    await a.cache.namespace('has').set('undef', undefined);
+    expect(await a.cache.namespace('has').has('undef')).toBe(true);
+    expect(await b.cache.namespace('has').has('undef')).toBe(true);
+    expect(b.cache.stats().has.l2.hits).toBe(1);
+    expect(await b.cache.namespace('has').has('undef')).toBe(true); // now from B's L1
+    expect(await a.cache.namespace('has').has('missing')).toBe(false);
+    expect(await b.cache.namespace('has').has('missing')).toBe(false);
+  });
+
+  it('sends one script call for an mset of 50 entries and one for an mget of 50 keys missing from L1', async () => {
+    const entries = Array.from({ length: 50 }, (_, i) => ({
+      key: `k${i}`,
+      value: { i },
+      options: { tags: [`t${i}`] },
+    }));
+    const keys = entries.map((e) => e.key);
+    // Once first, so that EVALSHA finds the scripts loaded (no NOSCRIPT retry in the counts).
+    await a.cache.namespace('batch-warm').mset(entries);
+    await b.cache.namespace('batch-warm').mget(keys);
+    const evalCalls = (calls: Record<string, number>) => ({ evalsha: calls.evalsha ?? 0, eval: calls.eval ?? 0 });
+    const before = evalCalls(await commandCalls(a.redis));
+    await a.cache.namespace('batch').mset(entries);
+    const afterSet = evalCalls(await commandCalls(a.redis));
+    expect(afterSet).toEqual({ evalsha: before.evalsha + 1, eval: before.eval });
+    expect(await b.cache.namespace('batch').mget(keys)).toEqual(entries.map((e) => e.value));
+    expect(evalCalls(await commandCalls(a.redis))).toEqual({ evalsha: afterSet.evalsha + 1, eval: before.eval });
+    expect(b.cache.stats().batch.l2).toMatchObject({ hits: 50, misses: 0 });
+    // Now in B's L1: no Redis call at all.
+    expect(await b.cache.namespace('batch').mget(keys)).toEqual(entries.map((e) => e.value));
+    expect(b.cache.stats().batch.l1.hits).toBe(50);
+    // Tags written by the batch work as with set().
+    await a.cache.invalidateTags(['t3']);
+    const read = await b.cache.namespace('batch').mget(['k2', 'k3', 'missing']);
+    expect(read).toEqual([{ i: 2 }, undefined, undefined]);
   });
 
   it('never reads an entry written under another schema version', async () => {
@@ -133,6 +187,30 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
       expect(await ns.get('fn')).toBeUndefined();
       expect(await ns.get('big')).toBeUndefined();
       expect(await a.cache.namespace('refuse').get('big')).toBeUndefined();
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('returns what getOrSet loaded when the cache cannot hold it, counting an error and storing nothing', async () => {
+    const small = await createCacheInstance(server.url, { prefix, maxEntryBytes: 100 });
+    try {
+      const ns = small.cache.namespace('uncacheable');
+      const fn = { f: () => 1 };
+      const big = 'x'.repeat(200);
+      expect(await ns.getOrSet('fn', () => fn)).toBe(fn);
+      expect(await ns.getOrSet('big', () => big)).toBe(big);
+      expect(small.cache.stats().uncacheable.l1).toMatchObject({ errors: 2, sets: 0 });
+      expect(small.cache.stats().uncacheable.l2.sets).toBe(0);
+      expect(small.cache.status().l1.entries).toBe(0);
+      const keys = [small.cache.redisKey('uncacheable', 'fn'), small.cache.redisKey('uncacheable', 'big')];
+      expect(await small.redis.run((c) => c.exists(keys))).toBe(0);
+      // Not cached: the next call loads again.
+      let loads = 0;
+      await ns.getOrSet('big', () => (loads++, big));
+      expect(loads).toBe(1);
+      // set() stays strict.
+      await expect(ns.set('big', big)).rejects.toMatchObject({ code: 'E_CACHE_TOO_LARGE' });
     } finally {
       await small.close();
     }

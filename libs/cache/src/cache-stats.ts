@@ -11,18 +11,38 @@ export interface LayerCounters {
 /** The layers counted separately. */
 export type CacheLayer = 'l1' | 'l2';
 
-/** Receives every count as it happens (the Prometheus bridge uses this). */
+/** What happened to a bus message: sent, received from another instance, or ignored (this instance's own echo). */
+export type BusDirection = 'published' | 'received' | 'ignored';
+
+/**
+ * Receives every count as it happens (the Prometheus bridge uses this).
+ * Durations: `get`/`set`/`load`/`delete`/`invalidate` per layer; L1 reads
+ * are timed one in `L1_SAMPLE_EVERY`, and only while an observer listens.
+ */
 export interface CacheObserver {
   count(namespace: string, layer: CacheLayer, counter: keyof LayerCounters): void;
   duration(operation: string, layer: CacheLayer | 'loader', seconds: number): void;
+  /** A bus message was published, received or ignored. */
+  bus?(direction: BusDirection): void;
+  /** The breaker opened or closed. */
+  breaker?(state: 'closed' | 'open'): void;
 }
+
+/** One L1 read in this many is timed (a power of two): timing every hit would cost more than the hit. */
+export const L1_SAMPLE_EVERY = 64;
 
 const zero = (): LayerCounters => ({ hits: 0, misses: 0, staleHits: 0, sets: 0, deletes: 0, errors: 0 });
 
 /** Per-namespace, per-layer counters since start. */
 export class CacheStats {
   private readonly byNamespace = new Map<string, Record<CacheLayer, LayerCounters>>();
+  private l1Reads = 0;
   observer?: CacheObserver;
+
+  /** True when this L1 read should be timed: an observer listens, and one read in `L1_SAMPLE_EVERY`. */
+  sampleL1(): boolean {
+    return this.observer !== undefined && (++this.l1Reads & (L1_SAMPLE_EVERY - 1)) === 0;
+  }
 
   count(namespace: string, layer: CacheLayer, counter: keyof LayerCounters): void {
     let layers = this.byNamespace.get(namespace);
@@ -33,6 +53,14 @@ export class CacheStats {
 
   duration(operation: string, layer: CacheLayer | 'loader', started: number): void {
     this.observer?.duration(operation, layer, (performance.now() - started) / 1000);
+  }
+
+  busMessage(direction: BusDirection): void {
+    this.observer?.bus?.(direction);
+  }
+
+  breakerChanged(state: 'closed' | 'open'): void {
+    this.observer?.breaker?.(state);
   }
 
   /** A copy of every counter, with hit ratios. */

@@ -9,22 +9,32 @@ import { CACHE_OPTIONS } from './cache.module-definition';
 import type { CacheModuleOptions } from './cache.options';
 import { cacheToken } from './cache.constants';
 import { CacheService } from './cache.service';
+import { GuardedKeyvStore } from './guarded-keyv-store';
 
 /**
  * Nest's standard `CACHE_MANAGER` (cache-manager 7 over Keyv), so existing
  * code and `CacheInterceptor` keep working. It shares the Redis connection
- * (`@keyv/redis` over our node-redis client) under `{prefix}:cm::`, but it is
- * plain cache-manager: one tier, no breaker. New code uses `CacheService`.
+ * (`@keyv/redis` over our node-redis client) under `{prefix}:cm::`, and the
+ * tiered cache's breaker and command deadline (`GuardedKeyvStore`): a paused
+ * or dead Redis makes its reads misses and its writes no-ops within one
+ * deadline, at once while the breaker is open. Otherwise it is plain
+ * cache-manager: one tier. New code uses `CacheService`.
  */
 export const cacheManagerProvider: Provider = {
   provide: CACHE_MANAGER,
-  inject: [CACHE_OPTIONS, { token: RedisConnection, optional: true }],
-  useFactory: (options: CacheModuleOptions, redis?: RedisConnection) => {
+  inject: [CACHE_OPTIONS, CacheService, { token: RedisConnection, optional: true }],
+  useFactory: (options: CacheModuleOptions, cache: CacheService, redis?: RedisConnection) => {
     const resolved = resolveCacheOptions(options);
     const namespace = `${resolved.prefix}:cm`;
     const useRedis = resolved.backend !== 'memory' && redis?.enabled;
     const store = useRedis
-      ? new Keyv({ store: new KeyvRedis(redis.client, { throwOnErrors: false }), namespace, useKeyPrefix: false })
+      ? new Keyv({
+          store: new GuardedKeyvStore(new KeyvRedis(redis.client, { throwOnErrors: true }), (call) =>
+            cache.runOnRedis(call),
+          ),
+          namespace,
+          useKeyPrefix: false,
+        })
       : new Keyv({ namespace });
     return createCache({ stores: [store], ttl: resolved.defaultTtlMs });
   },

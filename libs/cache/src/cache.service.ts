@@ -16,7 +16,8 @@ export interface CacheStatus {
   usingRedis: boolean;
   breaker: 'closed' | 'open' | 'disabled';
   l1: { entries: number; bytes: number };
-  bus: { published: number; received: number };
+  /** Bus messages since start: published, received from other instances, ignored (this instance's own). */
+  bus: { published: number; received: number; ignored: number };
 }
 
 /**
@@ -68,6 +69,15 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
       l1: this.cache.l1Size,
       bus: this.cache.busCounts,
     };
+  }
+
+  /**
+   * Runs a call on the shared Redis connection under the cache's breaker and
+   * command deadline (see `TieredCache.runOnRedis`); the `CACHE_MANAGER`
+   * store goes through it.
+   */
+  runOnRedis<R>(call: () => Promise<R>): Promise<R> {
+    return this.cache.runOnRedis(call);
   }
 
   /** The full Redis key of an entry (admin key browsing). */

@@ -17,3 +17,13 @@ export class CacheBackendError extends Error {
     this.name = 'CacheBackendError';
   }
 }
+
+/** Redis is skipped right now (the breaker is open, or the cache has no L2): the call was not sent. */
+export class CacheUnavailableError extends Error {
+  readonly code = 'E_CACHE_UNAVAILABLE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'CacheUnavailableError';
+  }
+}

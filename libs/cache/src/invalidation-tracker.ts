@@ -1,3 +1,6 @@
+/** Remembered invalidations above which `end` prunes. */
+const PRUNE_MIN = 1_000;
+
 /**
  * Remembers, while reads and loads are in flight, which keys and tags were
  * invalidated and when (a local sequence number). A read or load that started
@@ -9,6 +12,8 @@ export class InvalidationTracker {
   private readonly invalidatedAt = new Map<string, number>();
   /** Start sequence → number of operations in flight that started there. */
   private readonly active = new Map<number, number>();
+  /** Size of `invalidatedAt` that triggers the next prune (doubles when a prune frees little). */
+  private pruneAt = PRUNE_MIN;
 
   /** Registers an operation; pass the result to `changed` and `end`. */
   begin(): number {
@@ -20,8 +25,10 @@ export class InvalidationTracker {
     const count = (this.active.get(start) ?? 1) - 1;
     if (count > 0) this.active.set(start, count);
     else this.active.delete(start);
-    if (this.active.size === 0) this.invalidatedAt.clear();
-    else if (this.invalidatedAt.size > 1_000) this.prune();
+    if (this.active.size === 0) {
+      this.invalidatedAt.clear();
+      this.pruneAt = PRUNE_MIN;
+    } else if (this.invalidatedAt.size > this.pruneAt) this.prune();
   }
 
   note(keys: readonly string[], tags: readonly string[]): void {
@@ -39,7 +46,13 @@ export class InvalidationTracker {
   }
 
   private prune(): void {
-    const oldest = Math.min(...this.active.keys());
+    // A loop, not Math.min(...keys): spreading tens of thousands of
+    // in-flight starts as arguments overflows the stack.
+    let oldest = Infinity;
+    for (const start of this.active.keys()) if (start < oldest) oldest = start;
     for (const [target, seq] of this.invalidatedAt) if (seq <= oldest) this.invalidatedAt.delete(target);
+    // While a long operation pins old entries, pruning at every end would scan
+    // them all each time: wait until the map has doubled (amortised O(1)).
+    this.pruneAt = Math.max(PRUNE_MIN, this.invalidatedAt.size * 2);
   }
 }

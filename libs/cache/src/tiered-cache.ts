@@ -1,24 +1,43 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@app/redis';
+import { withDeadline, type RedisConnection } from '@app/redis';
 import { CacheBus, type BusMessage } from './bus/cache-bus';
 import type { GetOrSetOptions, L1Entry, SetOptions } from './cache-entry';
 import { CacheStats, type CacheLayer } from './cache-stats';
 import type { ResolvedCacheOptions } from './cache.options';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker';
-import { CacheArgumentError } from './errors';
+import { CacheArgumentError, CacheUnavailableError } from './errors';
 import { InvalidationQueue } from './invalidation-queue';
 import { InvalidationTracker } from './invalidation-tracker';
 import { KeyLayout, namespaceTag, safeNamespace, safeSegment } from './keys';
 import { L1Index } from './l1/l1-index';
 import { LoaderLock } from './loader-lock';
 import type { Envelope } from './l2/envelope';
-import { RedisL2 } from './l2/redis-l2';
+import { RedisL2, type L2Read, type L2Write, type WriteGuard } from './l2/redis-l2';
+import { CacheSerializationError } from './serialization/serialization.errors';
 import { encodeWithLimit } from './serialization/serializer';
 import { SingleFlight } from './single-flight';
 import { resolveGrace, resolveTtl } from './ttl';
 
+/** The guard of a write that did not follow a read (`set`): none. */
+const UNGUARDED: WriteGuard = { notBefore: 0 };
+
 /** Keys per Redis call and bus message when replaying queued invalidations. */
 const REPLAY_BATCH = 500;
+
+/** What an L2 read means to the engine: the entry in local-clock terms, and the guard of a write after it. */
+interface RemoteRead {
+  entry?: L1Entry;
+  fresh: boolean;
+  guard: WriteGuard;
+}
+
+/** A value ready to store: encoded, with its resolved TTL, grace and tags. */
+interface PreparedWrite {
+  value: unknown;
+  /** Encoded size (the L1 byte bound counts it). */
+  bytes: number;
+  write: L2Write;
+}
 
 /**
  * The tiered cache engine (framework-free; `CacheService` wraps it for Nest).
@@ -54,7 +73,13 @@ export class TieredCache {
     this.breaker = new CircuitBreaker({ failureThreshold: options.breakerThreshold });
     if (options.backend !== 'memory' && redis?.enabled) {
       this.l2 = new RedisL2(redis, this.keys, options.maxTtlMs, options.tombstoneMs);
-      this.bus = new CacheBus(redis, this.keys, options.busAckTimeoutMs, (m) => this.onBusMessage(m));
+      this.bus = new CacheBus(
+        redis,
+        this.keys,
+        options.busAckTimeoutMs,
+        (m) => this.onBusMessage(m),
+        (direction) => this.stats.busMessage(direction),
+      );
       this.lock = new LoaderLock(this.l2, this.keys, options.lockLeaseMs, options.lockWaitMs);
       this.breaker.onChange((state) => this.onBreakerChange(state));
     }
@@ -69,9 +94,9 @@ export class TieredCache {
     return this.l2 ? this.breaker.state : 'disabled';
   }
 
-  /** Bus messages published and received since start (zero without Redis). */
-  get busCounts(): { published: number; received: number } {
-    return { ...(this.bus?.counts ?? { published: 0, received: 0 }) };
+  /** Bus messages published, received and ignored (own echoes) since start (zero without Redis). */
+  get busCounts(): { published: number; received: number; ignored: number } {
+    return { ...(this.bus?.counts ?? { published: 0, received: 0, ignored: 0 }) };
   }
 
   get l1Size(): { entries: number; bytes: number } {
@@ -116,31 +141,70 @@ export class TieredCache {
     return remote?.fresh ? (remote.entry?.value as T) : undefined;
   }
 
+  /** True when the key holds a fresh entry, whatever its value (`undefined` included). */
   async has(namespace: string, key: string): Promise<boolean> {
-    return (await this.get(namespace, key)) !== undefined;
-  }
-
-  /** Values in key order (undefined for misses); L2 reads are issued together (one pipelined round trip). */
-  async mget<T>(namespace: string, keys: readonly string[]): Promise<Array<T | undefined>> {
-    return Promise.all(keys.map((k) => this.get<T>(namespace, k)));
-  }
-
-  /** Stores a value, replacing any other instance's L1 copy. */
-  async set<T>(namespace: string, key: string, value: T, options: SetOptions<T> = {}): Promise<void> {
     const full = this.entryKey(namespace, key);
-    this.tracker.note([full], []);
-    await this.store(namespace, full, value, options, 0);
-    await this.announceWrite([full]);
+    if (this.freshL1(namespace, full)) return true;
+    return (await this.readL2(namespace, full))?.fresh ?? false;
   }
 
+  /** Values in key order (undefined for misses); the keys missing from L1 are read from L2 in one round trip. */
+  async mget<T>(namespace: string, keys: readonly string[]): Promise<Array<T | undefined>> {
+    const values = new Array<T | undefined>(keys.length);
+    const missing: number[] = [];
+    const fulls = keys.map((k) => this.entryKey(namespace, k));
+    for (let i = 0; i < fulls.length; i++) {
+      const local = this.freshL1(namespace, fulls[i]);
+      if (local) values[i] = local.value as T;
+      else missing.push(i);
+    }
+    if (missing.length === 0) return values;
+    const remote = await this.readManyL2(
+      namespace,
+      missing.map((i) => fulls[i]),
+    );
+    remote?.forEach((read, j) => {
+      if (read.fresh) values[missing[j]] = read.entry?.value as T;
+    });
+    return values;
+  }
+
+  /** Stores a value, replacing any other instance's L1 copy (see `mset` for a failing Redis). */
+  async set<T>(namespace: string, key: string, value: T, options: SetOptions<T> = {}): Promise<void> {
+    await this.mset(namespace, [{ key, value, options }]);
+  }
+
+  /**
+   * Stores entries, replacing other instances' L1 copies; L2 gets them all in
+   * one atomic round trip. A value the cache cannot hold throws before
+   * anything is written. When the L2 write fails (error or deadline), the
+   * values are cached nowhere rather than on this instance only: this L1
+   * drops them (and its older copies), and deletes of the keys are replayed
+   * as soon as Redis answers, since a timed-out write may still land.
+   */
   async mset<T>(
     namespace: string,
     entries: ReadonlyArray<{ key: string; value: T; options?: SetOptions<T> }>,
   ): Promise<void> {
     const fulls = entries.map((e) => this.entryKey(namespace, e.key));
+    const prepared = entries.map((e, i) => this.prepare(namespace, fulls[i], e.value, e.options ?? {}, UNGUARDED));
     this.tracker.note(fulls, []);
-    await Promise.all(entries.map((e, i) => this.store(namespace, fulls[i], e.value, e.options ?? {}, 0)));
+    if (this.usingRedis) {
+      const started = performance.now();
+      const stored = await this.guard(namespace, () => this.l2!.setMany(prepared.map((p) => p.write)));
+      this.stats.duration('set', 'l2', started);
+      if (stored === undefined) return this.abandonWrite(fulls);
+      for (let i = 0; i < stored; i++) this.stats.count(namespace, 'l2', 'sets');
+    }
+    for (const entry of prepared) this.keepInL1(namespace, entry);
     await this.announceWrite(fulls);
+  }
+
+  /** A failed explicit write: see `mset`. The probe replays the deletes, even with the breaker closed. */
+  private abandonWrite(fulls: string[]): void {
+    for (const full of fulls) this.l1.delete(full);
+    this.pending.add(fulls, []);
+    this.startProbe();
   }
 
   /**
@@ -157,19 +221,23 @@ export class TieredCache {
   /** Deletes keys everywhere: L1 here and on every instance, L2 (a tombstone). */
   async delete(namespace: string, keys: readonly string[]): Promise<void> {
     const fulls = keys.map((k) => this.entryKey(namespace, k));
+    const started = performance.now();
     for (const full of fulls) {
       if (this.l1.delete(full)) this.stats.count(namespace, 'l1', 'deletes');
     }
+    this.stats.duration('delete', 'l1', started);
     this.tracker.note(fulls, []);
-    await this.invalidateRemote({ keys: fulls, tags: [] }, namespace);
+    await this.invalidateRemote('delete', { keys: fulls, tags: [] }, namespace);
   }
 
   /** Every entry carrying one of `tags` becomes a miss on every instance. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     const safe = tags.map((t) => safeSegment(t));
+    const started = performance.now();
     this.l1.deleteTagged(safe);
+    this.stats.duration('invalidate', 'l1', started);
     this.tracker.note([], safe);
-    await this.invalidateRemote({ keys: [], tags: safe }, undefined);
+    await this.invalidateRemote('invalidate', { keys: [], tags: safe }, undefined);
   }
 
   /** Every entry of the namespace becomes a miss on every instance (O(1): the namespace is an implicit tag). */
@@ -209,7 +277,9 @@ export class TieredCache {
     const left = entry.expiresAt - Date.now();
     if (left > entry.ttlMs * (options.refreshAhead ?? 0) || this.flights.has(full)) return;
     this.flights
-      .run(full, () => this.runLoader(namespace, full, loader, options, undefined, this.serverNowEstimate()))
+      .run(full, () =>
+        this.runLoader(namespace, full, loader, options, undefined, { notBefore: this.serverNowEstimate() }),
+      )
       .catch((error: unknown) => {
         this.stats.count(namespace, 'l1', 'errors');
         this.logger.warn(`refresh-ahead of ${full} failed: ${String(error)}`);
@@ -222,17 +292,22 @@ export class TieredCache {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions<T>,
   ): Promise<T> {
-    const remote = await this.readL2(namespace, full);
+    // The tags this call's entries carry: L2 checks them in one MGET with the entry.
+    const tags = this.tagsOf(namespace, options.tags);
+    const remote = await this.readL2(namespace, full, tags);
     if (remote?.fresh) return remote.entry?.value as T;
     // When Redis answered, its view wins: an entry it no longer has (deleted,
     // tag-invalidated) must not come back from L1 as a grace value.
     const stale = remote ? remote.entry : this.graceL1(full);
     const staleLayer: CacheLayer = remote ? 'l2' : 'l1';
-    const notBefore = remote?.now ?? this.serverNowEstimate();
-    const lease = options.lockAcrossInstances && this.usingRedis ? await this.lock?.acquire(full) : undefined;
+    // No answer from L2 (breaker open, or this very read failed or missed its
+    // deadline): the call keeps to L1. A lease or a write would wait another
+    // deadline on a Redis that just missed one.
+    const guard = remote?.guard;
+    const lease = options.lockAcrossInstances && remote ? await this.lock?.acquire(full) : undefined;
     try {
       if (lease && !lease.held) {
-        const filled = await lease.waitForFill(() => this.readL2(namespace, full));
+        const filled = await lease.waitForFill(() => this.readL2(namespace, full, tags));
         if (filled) return filled.value as T;
       }
       return await this.runLoader(
@@ -241,7 +316,7 @@ export class TieredCache {
         loader,
         options,
         stale && { entry: stale, layer: staleLayer },
-        notBefore,
+        guard,
       );
     } finally {
       if (lease?.held) await lease.release(() => this.broadcast({ filled: [full] }, false));
@@ -254,7 +329,7 @@ export class TieredCache {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions<T>,
     stale: { entry: L1Entry; layer: CacheLayer } | undefined,
-    notBefore: number,
+    guard: WriteGuard | undefined,
   ): Promise<T> {
     const start = this.tracker.begin();
     try {
@@ -272,37 +347,78 @@ export class TieredCache {
         this.stats.duration('load', 'loader', started);
       }
       const tags = this.entryTags(namespace, options.tags);
-      if (!this.tracker.changed(start, full, tags)) await this.store(namespace, full, value, options, notBefore);
+      if (!this.tracker.changed(start, full, tags)) await this.storeLoaded(namespace, full, value, options, guard);
       return value;
     } finally {
       this.tracker.end(start);
     }
   }
 
-  /** Writes L1 and (breaker permitting) L2. Serialization errors reach the caller; nothing is stored then. */
+  /**
+   * `store` for a loaded value: the caller asked for the value, not for it to
+   * be cached, so a value the cache cannot hold (unserializable, over
+   * `maxEntryBytes`) is counted, logged and returned uncached.
+   */
+  private async storeLoaded<T>(
+    namespace: string,
+    full: string,
+    value: T,
+    options: SetOptions<T>,
+    guard: WriteGuard | undefined,
+  ): Promise<void> {
+    try {
+      await this.store(namespace, full, value, options, guard);
+    } catch (error) {
+      if (!(error instanceof CacheSerializationError)) throw error;
+      this.stats.count(namespace, 'l1', 'errors');
+      this.logger.warn(`loaded value of ${full} not cached (${error.code}): ${error.message}`);
+    }
+  }
+
+  /**
+   * Writes L1 and (breaker permitting) L2; `guard` undefined writes L1 only.
+   * Serialization errors reach the caller; nothing is stored then.
+   */
   private async store<T>(
     namespace: string,
     full: string,
     value: T,
     options: SetOptions<T>,
-    notBefore: number,
+    guard: WriteGuard | undefined,
   ): Promise<void> {
-    const o = this.options;
-    const ttl = resolveTtl(options.ttl, value, { ttlMs: o.defaultTtlMs, jitter: o.ttlJitter, maxMs: o.maxTtlMs });
-    const grace = resolveGrace(options.grace, o.defaultGraceMs, ttl, o.maxTtlMs);
-    const tags = this.entryTags(namespace, options.tags);
-    const { text, bytes } = encodeWithLimit(o.serializer, value, o.maxEntryBytes);
-    if (this.usingRedis) {
+    const entry = this.prepare(namespace, full, value, options, guard ?? UNGUARDED);
+    if (guard && this.usingRedis) {
       const started = performance.now();
-      const write = { key: full, ttlMs: ttl, graceMs: grace, schema: o.schemaVersion, tags, payload: text, notBefore };
-      const stored = await this.guard(namespace, () => this.l2!.set(write));
+      const stored = await this.guard(namespace, () => this.l2!.set(entry.write));
       this.stats.duration('set', 'l2', started);
       // Refused: the value was loaded before an invalidation or a newer write. L1 must not get it either.
       if (stored === false) return;
       if (stored) this.stats.count(namespace, 'l2', 'sets');
     }
+    this.keepInL1(namespace, entry);
+  }
+
+  /** Resolves TTL, grace and tags and encodes the value (throwing when the cache cannot hold it). */
+  private prepare<T>(
+    namespace: string,
+    full: string,
+    value: T,
+    options: SetOptions<T>,
+    guard: WriteGuard,
+  ): PreparedWrite {
+    const o = this.options;
+    const ttl = resolveTtl(options.ttl, value, { ttlMs: o.defaultTtlMs, jitter: o.ttlJitter, maxMs: o.maxTtlMs });
+    const grace = resolveGrace(options.grace, o.defaultGraceMs, ttl, o.maxTtlMs);
+    const tags = this.entryTags(namespace, options.tags);
+    const { text, bytes } = encodeWithLimit(o.serializer, value, o.maxEntryBytes);
+    const write = { key: full, ttlMs: ttl, graceMs: grace, schema: o.schemaVersion, tags, payload: text, ...guard };
+    return { value, bytes, write };
+  }
+
+  private keepInL1(namespace: string, { value, bytes, write }: PreparedWrite): void {
     const now = Date.now();
-    this.l1.set(full, { value, expiresAt: now + ttl, graceUntil: now + ttl + grace, tags, ttlMs: ttl }, bytes);
+    const { ttlMs, graceMs, tags } = write;
+    this.l1.set(write.key, { value, expiresAt: now + ttlMs, graceUntil: now + ttlMs + graceMs, tags, ttlMs }, bytes);
     this.stats.count(namespace, 'l1', 'sets');
   }
 
@@ -314,11 +430,19 @@ export class TieredCache {
 
   private entryTags(namespace: string, tags: readonly string[] = []): string[] {
     for (const tag of tags) if (tag === '') throw new CacheArgumentError('tags must be non-empty strings');
+    return this.tagsOf(namespace, tags);
+  }
+
+  /** An entry's tags as stored: the namespace's implicit tag, then the caller's (made safe, not validated). */
+  private tagsOf(namespace: string, tags: readonly string[] = []): string[] {
     return [namespaceTag(safeNamespace(namespace)), ...tags.map((t) => safeSegment(t))];
   }
 
   private freshL1(namespace: string, full: string): L1Entry | undefined {
+    // Sampled: two clock reads and a histogram update on every hit would cost more than the hit.
+    const started = this.stats.sampleL1() ? performance.now() : -1;
     const entry = this.l1.get(full);
+    if (started >= 0) this.stats.duration('get', 'l1', started);
     if (entry && entry.expiresAt > Date.now()) {
       this.stats.count(namespace, 'l1', 'hits');
       return entry;
@@ -335,32 +459,48 @@ export class TieredCache {
   /**
    * L2 read; a fresh entry is copied into L1 with its remaining TTL, unless
    * the key or its tags were invalidated while the read was in flight.
-   * Undefined when L2 is off or failing.
+   * Undefined when L2 is off or failing. `tags`, when known, lets L2 check
+   * them without a script (see `RedisL2.get`).
    */
-  private async readL2(
-    namespace: string,
-    full: string,
-  ): Promise<{ entry?: L1Entry; fresh: boolean; now: number } | undefined> {
+  private async readL2(namespace: string, full: string, tags?: readonly string[]): Promise<RemoteRead | undefined> {
     if (!this.usingRedis) return undefined;
     const start = this.tracker.begin();
     try {
       const started = performance.now();
-      const read = await this.guard(namespace, () => this.l2!.get(full));
+      const read = await this.guard(namespace, () => this.l2!.get(full, tags));
       this.stats.duration('get', 'l2', started);
-      if (!read) return undefined;
-      this.serverOffset = read.now - Date.now();
-      const entry = read.entry && this.toL1Entry(namespace, read.entry, read.now);
-      if (!entry || read.entry!.expires <= read.now) {
-        this.stats.count(namespace, 'l2', 'misses');
-        return { entry, fresh: false, now: read.now };
-      }
-      this.stats.count(namespace, 'l2', 'hits');
-      if (!this.tracker.changed(start, full, entry.tags))
-        this.l1.set(full, entry, Buffer.byteLength(read.entry!.payload));
-      return { entry, fresh: true, now: read.now };
+      return read && this.accept(namespace, full, read, start);
     } finally {
       this.tracker.end(start);
     }
+  }
+
+  /** `readL2` for several keys, in one round trip (`mget`). */
+  private async readManyL2(namespace: string, fulls: readonly string[]): Promise<RemoteRead[] | undefined> {
+    if (!this.usingRedis) return undefined;
+    const start = this.tracker.begin();
+    try {
+      const started = performance.now();
+      const reads = await this.guard(namespace, () => this.l2!.getMany(fulls));
+      this.stats.duration('get', 'l2', started);
+      return reads?.map((read, i) => this.accept(namespace, fulls[i], read, start));
+    } finally {
+      this.tracker.end(start);
+    }
+  }
+
+  /** Judges one L2 answer (counted as a hit or a miss); a fresh entry goes into L1 unless invalidated since `start`. */
+  private accept(namespace: string, full: string, read: L2Read, start: number): RemoteRead {
+    this.serverOffset = read.now - Date.now();
+    const entry = read.entry && this.toL1Entry(namespace, read.entry, read.now);
+    if (!entry || read.entry!.expires <= read.now) {
+      this.stats.count(namespace, 'l2', 'misses');
+      return { entry, fresh: false, guard: { notBefore: read.notBefore, absent: read.absent } };
+    }
+    this.stats.count(namespace, 'l2', 'hits');
+    if (!this.tracker.changed(start, full, entry.tags))
+      this.l1.set(full, entry, Buffer.byteLength(read.entry!.payload));
+    return { entry, fresh: true, guard: { notBefore: read.notBefore } };
   }
 
   /** Decodes an L2 envelope into local-clock terms; a foreign schema or a corrupt payload is a miss. */
@@ -398,15 +538,37 @@ export class TieredCache {
     }
   }
 
+  /**
+   * Runs a call of another client of this Redis connection (the
+   * `CACHE_MANAGER` store) as L2 calls run: under the command deadline, and
+   * not at all while the breaker is open (`CacheUnavailableError` at once).
+   * Its failures and successes feed the breaker: one view of Redis's health.
+   */
+  async runOnRedis<R>(call: () => Promise<R>): Promise<R> {
+    if (!this.usingRedis) throw new CacheUnavailableError('Redis is skipped while the cache breaker is open');
+    try {
+      const result = await withDeadline(call(), this.redis!.commandTimeoutMs, 'CACHE_MANAGER store call');
+      this.breaker.success();
+      return result;
+    } catch (error) {
+      this.breaker.failure();
+      this.logger.debug(`CACHE_MANAGER store call failed: ${String(error)}`);
+      throw error;
+    }
+  }
+
   /** L2 tombstones/markers and the bus; queued for replay when Redis is unreachable. */
   private async invalidateRemote(
+    operation: 'delete' | 'invalidate',
     invalidation: { keys: string[]; tags: string[] },
     namespace: string | undefined,
   ): Promise<void> {
     if (!this.l2) return;
     if (!this.usingRedis) return this.pending.add(invalidation.keys, invalidation.tags);
     try {
+      const started = performance.now();
       await Promise.all([this.l2.delete(invalidation.keys), this.l2.invalidateTags(invalidation.tags)]);
+      this.stats.duration(operation, 'l2', started);
       this.breaker.success();
       if (namespace) this.stats.count(namespace, 'l2', 'deletes');
     } catch (error) {
@@ -434,6 +596,7 @@ export class TieredCache {
   }
 
   private onBreakerChange(state: BreakerState): void {
+    this.stats.breakerChanged(state);
     if (state === 'open') {
       this.logger.warn('Redis unavailable: breaker open, serving from L1 and loaders');
       this.startProbe();
@@ -459,12 +622,14 @@ export class TieredCache {
       if (!this.redis.subscriberReady) throw new Error('subscriber not connected yet');
       await this.bus?.start();
       await this.replayPending();
+      clearInterval(this.probe);
+      this.probe = undefined;
+      // Closed: the probe only had a failed write's deletes to replay.
+      if (this.breaker.closed) return;
       // Reconnect rule: any L1 entry may have missed an invalidation published
       // while this instance could not hear the bus, and there is no log to
       // tell which: drop them all (L2 refills L1 within one round trip each).
       this.l1.clear();
-      clearInterval(this.probe);
-      this.probe = undefined;
       this.breaker.close();
     } catch (error) {
       this.logger.debug(`Redis probe failed: ${String(error)}`);
@@ -473,18 +638,26 @@ export class TieredCache {
     }
   }
 
-  /** Sends the invalidations made while Redis was unreachable, in batches; on failure they stay queued. */
+  /**
+   * Sends the invalidations made while Redis was unreachable (or after a
+   * failed write), in batches, and applies them to this L1 too: a copy read
+   * from L2 in between must go, and the bus does not echo to its sender.
+   * On failure they stay queued.
+   */
   private async replayPending(): Promise<void> {
     const { keys, tags } = this.pending.drain();
     try {
       await this.l2!.invalidateTags(tags);
       for (let i = 0; i < keys.length; i += REPLAY_BATCH) await this.l2!.delete(keys.slice(i, i + REPLAY_BATCH));
-      await this.bus?.publish({ tags });
+      if (tags.length) await this.bus?.publish({ tags });
       for (let i = 0; i < keys.length; i += REPLAY_BATCH)
         await this.bus?.publish({ keys: keys.slice(i, i + REPLAY_BATCH) });
     } catch (error) {
       this.pending.add(keys, tags);
       throw error;
     }
+    for (const key of keys) this.l1.delete(key);
+    this.l1.deleteTagged(tags);
+    this.tracker.note(keys, tags);
   }
 }

@@ -1,3 +1,4 @@
 export { HealthModule } from './health.module';
 export type { HealthModuleOptions } from './health.options';
 export { RedisHealthIndicator } from './redis.health';
+export { HealthController } from './health.controller';

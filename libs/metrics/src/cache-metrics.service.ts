@@ -15,5 +15,11 @@ export class CacheMetrics {
     @InjectMetric(METRIC.cacheOperationDuration) readonly duration: Histogram<'operation' | 'layer'>,
     @InjectMetric(METRIC.cacheMemoryUsage) readonly memoryUsage: Gauge<'layer'>,
     @InjectMetric(METRIC.cacheHitRatio) readonly hitRatio: Gauge<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheStaleHits) readonly staleHits: Counter<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheSets) readonly sets: Counter<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheDeletes) readonly deletes: Counter<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheErrors) readonly errors: Counter<'namespace' | 'layer'>,
+    @InjectMetric(METRIC.cacheBreakerState) readonly breakerState: Gauge<'state'>,
+    @InjectMetric(METRIC.cacheBusMessages) readonly busMessages: Counter<'direction'>,
   ) {}
 }

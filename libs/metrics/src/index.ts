@@ -4,3 +4,4 @@ export { HttpMetricsService, type HookableServer } from './http-metrics.service'
 export { CacheMetrics } from './cache-metrics.service';
 export { METRIC, UNMATCHED_ROUTE } from './metrics.constants';
 export { CacheMetricsBridge } from './cache-metrics.bridge';
+export { MetricsController } from './metrics.controller';

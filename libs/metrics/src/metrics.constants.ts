@@ -6,6 +6,12 @@ export const METRIC = {
   cacheOperationDuration: 'cache_operation_duration_seconds',
   cacheMemoryUsage: 'cache_memory_usage_bytes',
   cacheHitRatio: 'cache_hit_ratio',
+  cacheStaleHits: 'cache_stale_hits_total',
+  cacheSets: 'cache_sets_total',
+  cacheDeletes: 'cache_deletes_total',
+  cacheErrors: 'cache_errors_total',
+  cacheBreakerState: 'cache_breaker_state',
+  cacheBusMessages: 'cache_bus_messages_total',
 } as const;
 
 /** Label value of every request that matched no route: unknown URLs must not grow the label set. */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { withDeadline, type RedisConnection } from '@app/redis';
 import { randomUUID } from 'node:crypto';
+import type { BusDirection } from '../cache-stats';
 import type { KeyLayout } from '../keys';
 
 /** An invalidation (or fill notice) sent between instances. */
@@ -36,14 +37,16 @@ export class CacheBus {
   readonly instanceId = randomUUID();
   private readonly pending = new Map<string, { remaining: number; done: () => void }>();
   private subscribed = false;
-  /** Messages sent and received (other instances' only) since start. */
-  readonly counts = { published: 0, received: 0 };
+  /** Messages sent, received from other instances, and ignored (this instance's own echo) since start. */
+  readonly counts = { published: 0, received: 0, ignored: 0 };
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
     private readonly ackTimeoutMs: number,
     private readonly onMessage: (message: BusMessage) => void,
+    /** Told of every message counted (metrics). */
+    private readonly onCount: (direction: BusDirection) => void = () => undefined,
   ) {}
 
   // Bound once: a retried subscribe must not register a second listener.
@@ -80,7 +83,7 @@ export class CacheBus {
     const acked = waitForAcks ? this.expectAcks(id) : undefined;
     try {
       const receivers = await this.redis.run((c) => c.publish(this.keys.bus, JSON.stringify(wire)));
-      this.counts.published++;
+      this.counted('published');
       // PUBLISH counts every subscriber that got it, this instance's own
       // included, and every one of them acknowledges (this one without
       // acting on it): the count is exact whatever the state of our own
@@ -124,6 +127,11 @@ export class CacheBus {
     if (state.remaining <= 0) state.done();
   }
 
+  private counted(direction: BusDirection): void {
+    this.counts[direction]++;
+    this.onCount(direction);
+  }
+
   private receive(raw: string): void {
     let message: WireMessage;
     try {
@@ -132,8 +140,12 @@ export class CacheBus {
       this.logger.warn('ignored a malformed bus message');
       return;
     }
-    if (message.o !== this.instanceId) {
-      this.counts.received++;
+    // Our own message: this instance already applied it before publishing
+    // (and a set must not drop the value it just stored).
+    if (message.o === this.instanceId) {
+      this.counted('ignored');
+    } else {
+      this.counted('received');
       this.onMessage(message);
     }
     if (message.a) {

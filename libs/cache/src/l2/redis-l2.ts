@@ -2,20 +2,30 @@ import type { RedisConnection } from '@app/redis';
 import { createHash } from 'node:crypto';
 import type { KeyLayout } from '../keys';
 import { parseEnvelope, type Envelope } from './envelope';
+import { ServerClock } from './server-clock';
 import {
   DELETE_SCRIPT,
+  GET_MANY_SCRIPT,
   GET_SCRIPT,
   INVALIDATE_TAGS_SCRIPT,
   RELEASE_LOCK_SCRIPT,
   RENEW_LOCK_SCRIPT,
+  SET_MANY_SCRIPT,
   SET_SCRIPT,
 } from './lua-scripts';
 
 /** What an L2 read returns: the entry (if any, and valid) and Redis's clock. */
 export interface L2Read {
   entry?: Envelope;
-  /** Server time of the read, in ms. */
+  /** Server time of the read, in ms (measured, or estimated from a recent measurement). */
   now: number;
+  /**
+   * A server time no later than the moment the read ran: every invalidation
+   * after the read carries a stamp at or above it (the late-write guard).
+   */
+  notBefore: number;
+  /** True when the key held nothing at all (no entry, no tombstone) when the read ran. */
+  absent?: boolean;
 }
 
 /** One write to L2. */
@@ -28,17 +38,30 @@ export interface L2Write {
   payload: string;
   /** Server time at which the writer's read missed; 0 skips the late-write check. */
   notBefore: number;
+  /** The read at `notBefore` found the key absent: a plain `SET NX` can guard the write (see `setIfAbsent`). */
+  absent?: boolean;
 }
+
+/** What a write carries from the read it follows, to refuse being late. */
+export type WriteGuard = Pick<L2Write, 'notBefore' | 'absent'>;
 
 interface Script {
   source: string;
   sha: string;
 }
 
+/**
+ * How long a server time seen in a script reply is trusted for estimates; past
+ * it, the next read runs the script (which returns the time again).
+ */
+const CLOCK_MAX_AGE_MS = 1_000;
+
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 const SCRIPTS = {
   get: script(GET_SCRIPT),
+  getMany: script(GET_MANY_SCRIPT),
   set: script(SET_SCRIPT),
+  setMany: script(SET_MANY_SCRIPT),
   del: script(DELETE_SCRIPT),
   tags: script(INVALIDATE_TAGS_SCRIPT),
   renew: script(RENEW_LOCK_SCRIPT),
@@ -51,6 +74,8 @@ const SCRIPTS = {
  * entry's tags against their invalidation markers on the server.
  */
 export class RedisL2 {
+  private readonly clock = new ServerClock(CLOCK_MAX_AGE_MS);
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
@@ -58,21 +83,86 @@ export class RedisL2 {
     private readonly tombstoneMs: number,
   ) {}
 
-  async get(key: string): Promise<L2Read> {
+  /**
+   * Reads an entry and checks its tags against their invalidation markers in
+   * one atomic round trip. With `tags` (the tags the caller's entries carry)
+   * and a recent server time to estimate from, that is one `MGET` of the
+   * entry and those markers: no script runs on Redis, which costs it several
+   * times a `GET`. When the entry carries a tag outside `tags`, or without
+   * `tags`, the read script does it (server-side lookup of the entry's own tags).
+   */
+  async get(key: string, tags?: readonly string[]): Promise<L2Read> {
+    if (tags && this.clock.fresh) {
+      const sentAt = this.clock.now();
+      const command = ['MGET', key];
+      for (const tag of tags) command.push(this.keys.tagPrefix + tag);
+      const reply = await this.redis.run<Array<string | null>>((c) => c.sendCommand(command));
+      const read = this.checkMarkers(reply, tags, sentAt);
+      if (read) return read;
+    }
+    return this.getScripted(key);
+  }
+
+  /**
+   * The `MGET` reply judged as the read script would; undefined when the
+   * script must decide (a marker missing from the reply, or a miss whose
+   * write guard the estimate cannot set exactly).
+   */
+  private checkMarkers(
+    reply: ReadonlyArray<string | null>,
+    tags: readonly string[],
+    sentAt: number,
+  ): L2Read | undefined {
+    const now = this.clock.now();
+    // The MGET ran after it was sent, and the estimate never runs ahead of
+    // Redis; 1 ms more covers clock drift since the last measurement.
+    const notBefore = Math.floor(sentAt) - 1;
+    const raw = reply[0];
+    // Tombstones (`x|…`) and foreign values do not parse: misses.
+    const entry = raw === null ? undefined : parseEnvelope(raw);
+    if (entry) {
+      let newest = 0;
+      for (const tag of entry.tags) {
+        const at = tags.indexOf(tag);
+        if (at < 0) return undefined;
+        const mark = Number(reply[at + 1] ?? 0);
+        if (mark > newest) newest = mark;
+      }
+      // An entry created after every invalidation of its tags is valid.
+      if (newest < entry.created) return { entry, now, notBefore };
+    }
+    // A miss is followed by a write that refuses stamps at or above
+    // `notBefore`. A stamp seen here predates the read; if the estimate put
+    // it at or above, the write would be refused for nothing: ask the script,
+    // which reads Redis's clock exactly.
+    let seen = entry ? entry.created : raw?.startsWith('x|') ? Number(raw.slice(2)) : 0;
+    for (let i = 1; i < reply.length; i++) seen = Math.max(seen, Number(reply[i] ?? 0));
+    if (!(seen < notBefore)) return undefined;
+    return raw === null ? { now, notBefore, absent: true } : { now, notBefore };
+  }
+
+  private async getScripted(key: string): Promise<L2Read> {
     const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.keys.tagPrefix])) as [
       string,
       number,
       number,
     ];
-    if (raw === '') return { now };
-    const entry = parseEnvelope(raw);
-    // An entry created at or before an invalidation of one of its tags is gone.
-    if (!entry || newestMark >= entry.created) return { now };
-    return { entry, now };
+    this.clock.observe(now);
+    return scriptedRead(raw, newestMark, now);
+  }
+
+  /** Reads several entries (in key order) in one script call: one round trip, whatever the count. */
+  async getMany(keys: readonly string[]): Promise<L2Read[]> {
+    if (keys.length === 0) return [];
+    const reply = (await this.eval(SCRIPTS.getMany, keys, [this.keys.tagPrefix])) as Array<string | number>;
+    const now = Number(reply[0]);
+    this.clock.observe(now);
+    return keys.map((_, i) => scriptedRead(String(reply[1 + 2 * i]), Number(reply[2 + 2 * i]), now));
   }
 
   /** Stores the entry; false when refused because it was invalidated while loading. */
   async set(write: L2Write): Promise<boolean> {
+    if (write.absent && write.notBefore > 0 && this.clock.fresh) return this.setIfAbsent(write);
     const created = await this.eval(
       SCRIPTS.set,
       [write.key],
@@ -86,7 +176,68 @@ export class RedisL2 {
         String(write.notBefore),
       ],
     );
+    this.clock.observe(Number(created));
     return Number(created) > 0;
+  }
+
+  /**
+   * Stores entries unguarded (`set`, `mset`: no read to be late after) in one
+   * atomic script call: one round trip, and either every entry is written or
+   * none is. Returns the number of entries written.
+   */
+  async setMany(writes: readonly L2Write[]): Promise<number> {
+    if (writes.length === 0) return 0;
+    const args: string[] = [];
+    for (const w of writes) {
+      args.push(
+        String(Math.max(1, Math.round(w.ttlMs))),
+        String(Math.max(0, Math.round(w.graceMs))),
+        w.schema,
+        w.tags.join(','),
+        w.payload,
+      );
+    }
+    const created = await this.eval(
+      SCRIPTS.setMany,
+      writes.map((w) => w.key),
+      args,
+    );
+    this.clock.observe(Number(created));
+    return writes.length;
+  }
+
+  /**
+   * The write after a read that found the key absent, without a script
+   * (which costs Redis several times a plain SET for a kilobyte value):
+   * - `SET … NX` fails if anything (an entry, a delete's tombstone) was
+   *   written to the key since the read;
+   * - the entry is stamped with the read's time rather than the write's, so
+   *   a tag invalidated after the read (marker at or above the stamp) makes
+   *   it a miss for every reader, as the script would have refused it;
+   * - the markers, read in the same round trip, tell the caller whether
+   *   that happened (then false: its L1 must not get the value either).
+   */
+  private async setIfAbsent(write: L2Write): Promise<boolean> {
+    const ttl = Math.max(1, Math.round(write.ttlMs));
+    const grace = Math.max(0, Math.round(write.graceMs));
+    const expires = Math.floor(this.clock.now()) + ttl;
+    const header = `v1|${write.notBefore}|${expires}|${expires + grace}|${write.schema}|${write.tags.join(',')}`;
+    const markers = ['MGET'];
+    for (const tag of write.tags) markers.push(this.keys.tagPrefix + tag);
+    const [stored, marks] = await this.redis.run((c) =>
+      Promise.all([
+        c.sendCommand<string | null>([
+          'SET',
+          write.key,
+          `${header}\n${write.payload}`,
+          'PX',
+          String(ttl + grace),
+          'NX',
+        ]),
+        c.sendCommand<Array<string | null>>(markers),
+      ]),
+    );
+    return stored === 'OK' && marks.every((mark) => mark === null || Number(mark) < write.notBefore);
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -120,14 +271,23 @@ export class RedisL2 {
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (restart, SCRIPT FLUSH). */
   private eval(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const options = { keys: [...keys], arguments: [...args] };
+    // Raw arguments through sendCommand: the typed evalSha copies and re-parses them on every call.
+    const command = ['EVALSHA', s.sha, String(keys.length), ...keys, ...args];
     return this.redis.run(async (client) => {
       try {
-        return await client.evalSha(s.sha, options);
+        return await client.sendCommand(command);
       } catch (error) {
-        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(s.source, options);
-        throw error;
+        if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+        return client.sendCommand(['EVAL', s.source, ...command.slice(2)]);
       }
     });
   }
+}
+
+/** A read script's answer for one key judged: an entry created at or before an invalidation of one of its tags is gone. */
+function scriptedRead(raw: string, newestMark: number, now: number): L2Read {
+  if (raw === '') return { now, notBefore: now };
+  const entry = parseEnvelope(raw);
+  if (!entry || newestMark >= entry.created) return { now, notBefore: now };
+  return { entry, now, notBefore: now };
 }
