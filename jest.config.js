@@ -28,6 +28,9 @@ const common = {
 module.exports = {
   // Integration tests boot apps and Redis servers; Jest's 5 s default is too short for them.
   testTimeout: 60_000,
+  // Every test file loads its modules afresh into the worker; recycle a worker
+  // whose heap has grown past this instead of letting it climb for the whole run.
+  workerIdleMemoryLimit: '768MB',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/*/src/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'] },

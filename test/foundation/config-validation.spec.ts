@@ -37,7 +37,10 @@ describe('boot with invalid configuration', () => {
     const redis = await TestRedisServer.start();
     let app: AppProcess | undefined;
     try {
-      app = await AppProcess.start({ NODE_ENV: 'production', REDIS_URL: redis.url, DATA_DIR: cwd }, cwd);
+      app = await AppProcess.start(
+        { NODE_ENV: 'production', REDIS_URL: redis.url, DATA_DIR: cwd, JWT_SECRET: 'x'.repeat(48) },
+        cwd,
+      );
       expect(app.output).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+ has no password in its URL/);
       expect((await app.get('/health/ready')).status).toBe(200);
     } finally {

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess } from '../support/app-process';
@@ -31,7 +32,7 @@ describe('compiled app with no configuration at all', () => {
     expect(ready.status).toBe(200);
     expect(ready.body.details.database.status).toBe('up');
     expect(ready.body.details.redis).toMatchObject({ status: 'up', enabled: false });
-    expect(app.output).toContain('REDIS_URL unset: no Redis connection, memory only');
+    expect(app.output).toContain('no Redis connection, memory only');
   });
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {
@@ -57,4 +58,43 @@ describe('compiled app with no configuration at all', () => {
       expect(again).toEqual(migrated);
     });
   });
+});
+
+describe('compiled app on embedded PGlite in a DATA_DIR of its own', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'bp-embedded-cwd-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bp-embedded-data-'));
+  let app: AppProcess | undefined;
+
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(cwd, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps an account registered over HTTP across a restart: login, /auth/me and the old session still work', async () => {
+    app = await AppProcess.start({ DATA_DIR: dataDir }, cwd);
+    expect(app.output).toContain('no Redis connection, memory only');
+    const credentials = { email: `r${randomBytes(5).toString('hex')}@example.com`, password: 'correct horse battery' };
+    const registered = await app.send('POST', '/api/v1/auth/register', { body: { ...credentials, name: 'Restart' } });
+    expect(registered.status).toBe(201);
+    const before = await app.send('POST', '/api/v1/auth/login', { body: credentials });
+    expect(before.status).toBe(200);
+    expect(await app.stop()).toBe(0);
+    // The data went to DATA_DIR/pglite, not to ./data under the working directory.
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(true);
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+
+    await app.restart();
+    const login = await app.send('POST', '/api/v1/auth/login', { body: credentials });
+    expect(login.status).toBe(200);
+    const me = await app.send('GET', '/api/v1/auth/me', { token: login.body.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: registered.body.id, email: credentials.email, name: 'Restart' });
+    // The refresh session from before the restart lives in PGlite too (no Redis here): it still rotates.
+    const refreshed = await app.send('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: before.body.refreshToken },
+    });
+    expect(refreshed.status).toBe(200);
+    expect(await app.stop()).toBe(0);
+  }, 120_000); // two PGlite boots and argon2 on a shared 2-core machine
 });

@@ -78,15 +78,36 @@ export class AppProcess {
   }
 
   /** GET with a client-side deadline; returns status, JSON body and elapsed milliseconds. */
-  async get(path: string, timeoutMs = 5_000): Promise<{ status: number; body: any; ms: number }> {
+  get(path: string, timeoutMs = 5_000): Promise<{ status: number; body: any; ms: number }> {
+    return this.send('GET', path, { timeoutMs });
+  }
+
+  /**
+   * Any request, with an optional JSON body and bearer token, under a
+   * client-side deadline; returns status, body (parsed when JSON) and
+   * elapsed milliseconds.
+   */
+  async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; timeoutMs?: number } = {},
+  ): Promise<{ status: number; body: any; ms: number }> {
     const started = performance.now();
-    const response = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    const headers: Record<string, string> = {};
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+    });
     const text = await response.text();
     let body: unknown = text;
     try {
       body = JSON.parse(text);
     } catch {
-      /* not JSON (Prometheus text) */
+      /* not JSON (Prometheus text, an empty 204) */
     }
     return { status: response.status, body, ms: performance.now() - started };
   }

@@ -1,12 +1,16 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { HttpMetricsService } from '@app/metrics';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import type { AppConfigOptions } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.constants';
+import type { ErrorBody } from './http/all-exceptions.filter';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
 
 /** Routes served outside `/api/v1`: probes, Prometheus, docs and the dashboard. */
@@ -14,6 +18,36 @@ const UNPREFIXED = ['health/live', 'health/ready', 'health/redis', 'metrics'];
 
 /** Body limit before the config is read; the configured limit applies per route below. */
 const MAX_BODY_LIMIT = 100 * 1024 * 1024;
+
+/**
+ * Errors Fastify raises while routing, before any route (and so before Nest's
+ * exception filter) is involved. Left alone, Fastify answers them with its own
+ * body, which adds a `code` and echoes the URL.
+ */
+const FRAMEWORK_ERRORS: Record<string, { status: number; message: string }> = {
+  FST_ERR_BAD_URL: { status: 400, message: 'Malformed URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, message: 'A path parameter is too long' },
+};
+
+const frameworkLogger = new NestLogger('HttpRouting');
+
+/**
+ * Answers Fastify's routing errors with the public `{ statusCode, error,
+ * message }`. Neither the body nor the log line carries the URL: a query
+ * string may hold a token.
+ */
+function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const known = FRAMEWORK_ERRORS[error.code];
+  const status = known?.status ?? 500;
+  if (known) frameworkLogger.debug(`${request.method} request ${request.id}: ${error.code}, answered ${status}`);
+  else frameworkLogger.error(`${request.method} request ${request.id}: ${error.code} ${error.message}`);
+  const body: ErrorBody = {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message: known?.message ?? 'Internal server error',
+  };
+  void reply.code(status).header(REQUEST_ID_HEADER, request.id).send(body);
+}
 
 /**
  * Builds the application exactly as `main.ts` serves it (tests use this too):
@@ -24,6 +58,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     genReqId: requestId,
     bodyLimit: MAX_BODY_LIMIT,
     return503OnClosing: true,
+    frameworkErrors: onFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     bufferLogs: true,

@@ -16,6 +16,11 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
     migrationsRun: config.migrationsRun,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
+    // Migrations own the schema and use core gen_random_uuid(); without this
+    // TypeORM runs CREATE EXTENSION "uuid-ossp" at connect, which PGlite
+    // (and a Postgres without contrib or superuser rights) refuses.
+    installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
     logger: new TypeOrmLogger(),
     maxQueryExecutionTime: 1_000,
   };

@@ -1,6 +1,8 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from './database-errors';
+import { domainError } from './domain-errors';
 
 /** The error body of the public contract. */
 export interface ErrorBody {
@@ -21,9 +23,11 @@ const phrase = (status: number) => STATUS_CODES[status] ?? 'Error';
 
 /**
  * Maps every error to `{ statusCode, error, message }`: HTTP exceptions keep
- * their status, Fastify's client errors (malformed JSON, body too large) keep
- * their 4xx, anything else is a logged 500 whose body reveals nothing. Bodies
- * that are not error messages (Terminus health results) pass through.
+ * their status, the libraries' coded errors get theirs (`domain-errors.ts`),
+ * Fastify's client errors (malformed JSON, body too large) keep their 4xx, an
+ * unreachable database is a 503, anything else is a logged 500 whose body
+ * reveals nothing. Bodies that are not error messages (Terminus health
+ * results) pass through.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -34,7 +38,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<unknown>();
     const [status, body] = this.toResponse(exception);
-    if (status >= 500 && !(exception instanceof HttpException)) {
+    if (status === 503 && exception instanceof Error && exception.cause instanceof Error) {
+      this.logger.warn(`${exception.message}: ${exception.cause.message}`);
+    } else if (status === 503 && !(exception instanceof HttpException)) {
+      this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+    } else if (status >= 500 && !(exception instanceof HttpException)) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     this.adapterHost.httpAdapter.reply(response, body, status);
@@ -47,6 +55,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (typeof payload === 'string') return [status, errorBody(status, payload)];
       if ('message' in payload) return [status, errorBody(status, (payload as { message: string | string[] }).message)];
       return [status, payload];
+    }
+    const domain = domainError(exception);
+    if (domain) return [domain.status, errorBody(domain.status, domain.message)];
+    if (isDatabaseUnavailable(exception)) {
+      const status = HttpStatus.SERVICE_UNAVAILABLE;
+      return [status, errorBody(status, 'The database is unavailable; retry later')];
     }
     const clientError = asClientError(exception);
     if (clientError) {

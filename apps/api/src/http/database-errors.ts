@@ -1,0 +1,45 @@
+/**
+ * Whether an error means the database could not be reached (or refused new
+ * work), as opposed to a query it rejected: a dependency outage, which the
+ * client may retry, is a 503, not a 500.
+ *
+ * - socket errors of the `pg` driver (`ECONNREFUSED`, `ECONNRESET`, …);
+ * - SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown,
+ *   crash, cannot connect now) and 53300 (too many connections), also when
+ *   wrapped in TypeORM's `QueryFailedError` (`driverError`);
+ * - `pg`'s pool and client messages that carry no code.
+ */
+export function isDatabaseUnavailable(exception: unknown): boolean {
+  // Duck-typed: errors of Node's own modules may come from another realm (Jest's VM), where `instanceof Error` fails.
+  let error: unknown = exception;
+  for (let depth = 0; typeof error === 'object' && error !== null && depth < 4; depth++) {
+    const { code, message, driverError, cause } = error as {
+      code?: unknown;
+      message?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATES.test(code))) return true;
+    if (typeof message === 'string' && PG_MESSAGES.some((m) => message.includes(m))) return true;
+    error = driverError ?? cause;
+  }
+  return false;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const SQLSTATES = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+const PG_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
