@@ -1,9 +1,15 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { SkipThrottle } from '@nestjs/throttler';
+import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
 import { CacheModule } from '@app/cache';
-import { HealthModule } from '@app/health';
-import { MetricsModule } from '@app/metrics';
+import { HealthController, HealthModule } from '@app/health';
+import { MetricsController, MetricsModule } from '@app/metrics';
+import { QueryCacheModule } from '@app/query-cache';
 import { RedisModule } from '@app/redis';
+import { AuthApiModule } from './auth/auth-api.module';
+import { BoardroomsModule } from './boardrooms/boardrooms.module';
+import { UsersModule } from './users/users.module';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.constants';
 import { AppConfigModule, type AppConfigOptions } from './config/app-config.module';
@@ -11,6 +17,13 @@ import { DatabaseModule } from './database/database.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { LoggingModule } from './logging/logging.module';
 import { PingController } from './ping/ping.controller';
+
+// Probes, Prometheus and the benchmark ceiling are open to anyone and never
+// rate limited: the libraries that own them do not depend on auth.
+for (const controller of [HealthController, MetricsController, PingController]) {
+  Public()(controller);
+  SkipThrottle()(controller);
+}
 
 /** Composition root: configuration, infrastructure libraries and domain modules. */
 @Module({
@@ -50,10 +63,25 @@ import { PingController } from './ping/ping.controller';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({ token: config.metrics.token }),
     }),
+    AuthModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ prefix: config.cache.prefix, ...config.auth }),
+    }),
+    AuthApiModule,
+    QueryCacheModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ ttl: config.cache.queryTtlMs }),
+    }),
+    UsersModule,
+    BoardroomsModule,
   ],
   controllers: [PingController],
   providers: [
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    // Order matters: authenticate, then check the role, then count per user.
+    { provide: APP_GUARD, useExisting: JwtAuthGuard },
+    { provide: APP_GUARD, useExisting: RolesGuard },
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
     {
       provide: APP_PIPE,
       useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -3,7 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { validateEnv, type AppConfig } from './app-config';
 import { APP_CONFIG } from './app-config.constants';
 
-const SECTIONS = ['runtime', 'http', 'log', 'database', 'redis', 'cache', 'health', 'metrics'] as const;
+const SECTIONS = ['runtime', 'http', 'log', 'database', 'redis', 'cache', 'health', 'metrics', 'auth'] as const;
 
 /** How the configuration is read; the defaults are what `main.ts` uses. */
 export interface AppConfigOptions {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigValidationError, validateEnv } from './app-config';
 
 function problems(env: Record<string, string>): string[] {
@@ -23,6 +24,7 @@ describe(validateEnv.name, () => {
       l1MaxEntries: 10_000,
       l1MaxBytes: 64 * 1024 * 1024,
       defaultTtlMs: 300_000,
+      queryTtlMs: 300_000,
     });
   });
 
@@ -71,5 +73,55 @@ describe(validateEnv.name, () => {
   it('restricts the key prefix to characters safe in Redis keys and channels', () => {
     expect(problems({ CACHE_PREFIX: 'a b' })[0]).toMatch(/^CACHE_PREFIX:/);
     expect(validateEnv({ CACHE_PREFIX: 'svc_1-a' }).cache.prefix).toBe('svc_1-a');
+  });
+
+  describe('auth variables', () => {
+    const pemPair = () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return {
+        JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().replace(/\n/g, '\\n'),
+        JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      };
+    };
+
+    it('has the documented defaults', () => {
+      const { auth } = validateEnv({});
+      expect(auth.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, refreshTtl: 7200 });
+      expect(auth.admin).toBeUndefined();
+      expect(auth.throttle).toEqual({ authLimit: 10, authTtl: 60, userLimit: 600, userTtl: 60 });
+    });
+
+    it('refuses the default JWT secret in production, and short secrets anywhere, without echoing them', () => {
+      expect(problems({ NODE_ENV: 'production' })).toEqual([
+        expect.stringMatching(/^JWT_SECRET: must be set in production/),
+      ]);
+      const short = problems({ JWT_SECRET: 'hunter2-secret' });
+      expect(short).toEqual(['JWT_SECRET: must be at least 32 characters']);
+      expect(short.join()).not.toContain('hunter2');
+      expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();
+    });
+
+    it('requires both PEM keys for ES256/RS256 and turns escaped newlines into real ones', () => {
+      expect(
+        problems({ JWT_ALGORITHM: 'ES256' })
+          .map((p) => p.split(':')[0])
+          .sort(),
+      ).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
+      expect(problems({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'nope', JWT_PUBLIC_KEY: 'nope' })).toHaveLength(2);
+      const { auth } = validateEnv({ JWT_ALGORITHM: 'ES256', ...pemPair() });
+      expect(auth.jwt.privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+      expect(problems({ JWT_ALGORITHM: 'HS512' })).toEqual(['JWT_ALGORITHM: must be HS256, RS256 or ES256']);
+    });
+
+    it('takes ADMIN_EMAIL and ADMIN_PASSWORD together only', () => {
+      expect(problems({ ADMIN_EMAIL: 'root@example.com' })).toEqual([
+        'ADMIN_PASSWORD: is required when the other ADMIN_* variable is set',
+      ]);
+      expect(problems({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long enough' })[0]).toMatch(/^ADMIN_EMAIL/);
+      expect(validateEnv({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'long enough' }).auth.admin).toEqual({
+        email: 'root@example.com',
+        password: 'long enough',
+      });
+    });
   });
 });

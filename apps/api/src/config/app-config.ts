@@ -30,9 +30,29 @@ export interface AppConfig {
     readonly l1MaxEntries: number;
     readonly l1MaxBytes: number;
     readonly defaultTtlMs: number;
+    /** TTL of cached database reads (`CACHE_TTL_QUERY`). */
+    readonly queryTtlMs: number;
   };
   readonly health: { readonly maxHeapBytes: number };
   readonly metrics: { readonly token?: string };
+  readonly auth: {
+    readonly jwt: {
+      readonly algorithm: Env['JWT_ALGORITHM'];
+      readonly secret: string;
+      readonly privateKey?: string;
+      readonly publicKey?: string;
+      readonly accessTtl: number;
+      readonly refreshTtl: number;
+    };
+    readonly admin?: { readonly email: string; readonly password: string };
+    readonly throttle: {
+      readonly authLimit: number;
+      readonly authTtl: number;
+      readonly userLimit: number;
+      readonly userTtl: number;
+    };
+    readonly revocationPollMs: number;
+  };
 }
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
@@ -84,8 +104,28 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
       l1MaxBytes: env.CACHE_L1_MAX_BYTES,
       defaultTtlMs: env.CACHE_DEFAULT_TTL * 1000,
+      queryTtlMs: env.CACHE_TTL_QUERY * 1000,
     },
     health: { maxHeapBytes: env.HEALTH_MAX_HEAP_MB * 1024 * 1024 },
     metrics: { token: env.METRICS_TOKEN || undefined },
+    auth: {
+      jwt: {
+        algorithm: env.JWT_ALGORITHM,
+        secret: env.JWT_SECRET,
+        privateKey: env.JWT_PRIVATE_KEY,
+        publicKey: env.JWT_PUBLIC_KEY,
+        accessTtl: env.JWT_ACCESS_TTL,
+        refreshTtl: env.JWT_REFRESH_TTL,
+      },
+      admin:
+        env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
+      throttle: {
+        authLimit: env.THROTTLE_AUTH_LIMIT,
+        authTtl: env.THROTTLE_AUTH_TTL,
+        userLimit: env.THROTTLE_LIMIT,
+        userTtl: env.THROTTLE_TTL,
+      },
+      revocationPollMs: env.AUTH_REVOCATION_POLL_MS,
+    },
   };
 }

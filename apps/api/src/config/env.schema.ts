@@ -50,6 +50,16 @@ const redisUrl = urlWithScheme(['redis:', 'rediss:'], 'redis://[:password@]host:
   { error: 'has a database index that is not a number' },
 );
 
+/** The JWT secret used when none is configured: fine for development, refused in production. */
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
+
+/** A PEM key; `\n` escapes (one-line .env values) become newlines. */
+const pem = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.replace(/\\n/g, '\n') : undefined))
+  .refine((v) => v === undefined || /-----BEGIN [A-Z ]*KEY-----/.test(v), { error: 'must be a PEM key' });
+
 /**
  * The environment variables the API reads, with their defaults. Validated once
  * at boot (see `validateEnv`); nothing else in the code base reads `process.env`.
@@ -84,12 +94,56 @@ export const envSchema = z
     CACHE_L1_MAX_ENTRIES: int(1, 10_000_000, 10_000),
     CACHE_L1_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024, 64 * 1024 * 1024),
     CACHE_DEFAULT_TTL: int(1, 30 * 24 * 3600, 300),
+    CACHE_TTL_QUERY: int(1, 30 * 24 * 3600, 300),
     HEALTH_MAX_HEAP_MB: int(16, 65_536, 1_024),
     METRICS_TOKEN: z.string().optional(),
+    JWT_ALGORITHM: z.enum(['HS256', 'RS256', 'ES256'], { error: 'must be HS256, RS256 or ES256' }).default('HS256'),
+    JWT_SECRET: z
+      .string()
+      .optional()
+      .transform((v) => v || DEV_JWT_SECRET)
+      .pipe(z.string().min(32, { error: 'must be at least 32 characters' })),
+    JWT_PRIVATE_KEY: pem,
+    JWT_PUBLIC_KEY: pem,
+    JWT_ACCESS_TTL: int(10, 24 * 3600, 900),
+    JWT_REFRESH_TTL: int(60, 90 * 24 * 3600, 7200),
+    ADMIN_EMAIL: z
+      .email({ error: 'must be an email address' })
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    ADMIN_PASSWORD: z
+      .string()
+      .optional()
+      .transform((v) => v || undefined)
+      .refine((v) => v === undefined || (v.length >= 8 && v.length <= 128), {
+        error: 'must be 8 to 128 characters',
+      }),
+    THROTTLE_AUTH_LIMIT: int(1, 1_000_000, 10),
+    THROTTLE_AUTH_TTL: int(1, 24 * 3600, 60),
+    THROTTLE_LIMIT: int(0, 1_000_000_000, 600),
+    THROTTLE_TTL: int(1, 24 * 3600, 60),
+    AUTH_REVOCATION_POLL_MS: int(100, 600_000, 2_000),
   })
   .superRefine((env, ctx) => {
     if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when CACHE_BACKEND=redis' });
+    }
+    if (env.NODE_ENV === 'production' && env.JWT_ALGORITHM === 'HS256' && env.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'must be set in production (the default is public)',
+      });
+    }
+    if (env.JWT_ALGORITHM !== 'HS256') {
+      for (const key of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY'] as const) {
+        if (!env[key])
+          ctx.addIssue({ code: 'custom', path: [key], message: `is required when JWT_ALGORITHM=${env.JWT_ALGORITHM}` });
+      }
+    }
+    if (!env.ADMIN_EMAIL !== !env.ADMIN_PASSWORD) {
+      const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other ADMIN_* variable is set' });
     }
   });
 

@@ -1,4 +1,6 @@
 import { CreateUsers1763780000000 } from './1763780000000-create-users';
+import { CreateAuth1763790000000 } from './1763790000000-create-auth';
+import { CreateBoardrooms1763800000000 } from './1763800000000-create-boardrooms';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from `dist/`, Jest and the CLI. */
-export const migrations = [CreateUsers1763780000000];
+export const migrations = [CreateUsers1763780000000, CreateAuth1763790000000, CreateBoardrooms1763800000000];

@@ -1,0 +1,23 @@
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, SessionService, type AuthenticatedUser, type SessionView } from '@app/auth';
+
+/** `/api/v1/auth/sessions`: the caller's own refresh sessions. */
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Get()
+  list(@CurrentUser() caller: AuthenticatedUser): Promise<SessionView[]> {
+    return this.sessions.list(caller.id);
+  }
+
+  /** Ends one of the caller's sessions and every access token issued for it; 404 for anyone else's. */
+  @Delete(':id')
+  @HttpCode(204)
+  revoke(@CurrentUser() caller: AuthenticatedUser, @Param('id') id: string): Promise<void> {
+    return this.sessions.endOwn(caller.id, id);
+  }
+}

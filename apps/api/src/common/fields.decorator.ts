@@ -1,0 +1,38 @@
+import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsEmail, Matches, MaxLength, ValidateIf } from 'class-validator';
+
+const trimmed = (value: unknown) => (typeof value === 'string' ? value.trim() : value);
+
+/** Trims a string field before validation (anything else is left for the validators to refuse). */
+export const Trim = () => Transform(({ value }: { value: unknown }) => trimmed(value));
+
+/**
+ * The field may be left out, but not sent as `null`: `@IsOptional()` skips
+ * every validator for `null` too, and a `null` name or email would reach a
+ * NOT NULL column (a 500) instead of being a 400.
+ */
+export const IsOptionalNonNull = () => ValidateIf((_object, value) => value !== undefined);
+
+/**
+ * Postgres text cannot hold U+0000 ("invalid byte sequence"), so a NUL in a
+ * stored string is refused here as a 400 rather than by the database as a 500.
+ */
+export const NoNulCharacter = () =>
+  // eslint-disable-next-line no-control-regex -- matching the control character is the point
+  Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' });
+
+/**
+ * An email, stored as the library stores it: trimmed and lower-cased before
+ * it is validated, so the 254-character limit applies to the stored form
+ * (lower-casing can lengthen a string: `İ` becomes two code units).
+ */
+export const EmailField = () =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => {
+      const email = trimmed(value);
+      return typeof email === 'string' ? email.toLowerCase() : email;
+    }),
+    IsEmail({}, { message: 'email must be an email address' }),
+    MaxLength(254),
+  );

@@ -1,0 +1,40 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles, type AuthenticatedUser, type PublicUser } from '@app/auth';
+import { PaginationQuery, type Page } from '../common/pagination.dto';
+import { UpdateUserDto } from './users.dto';
+import { UsersService } from './users.service';
+
+/** `/api/v1/users`: cached reads for any user, writes by the user themself or an admin. */
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  list(@Query() query: PaginationQuery): Promise<Page<PublicUser>> {
+    return this.users.list(query);
+  }
+
+  @Get(':id')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<PublicUser> {
+    return this.users.get(id);
+  }
+
+  @Patch(':id')
+  update(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateUserDto,
+  ): Promise<PublicUser> {
+    return this.users.update(caller, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('admin')
+  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.users.remove(id);
+  }
+}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { AuthError } from './auth.errors';
+import { toPublicUser, type PublicUser } from './entities/user.entity';
+import { RevocationService } from './revocation/revocation.service';
+import { SessionService } from './sessions/session.service';
+import type { SessionMeta } from './sessions/session-view';
+import type { AuthenticatedUser, TokenPair } from './tokens/access-token.claims';
+import { AccessTokenService } from './tokens/access-token.service';
+import { UserAccountsService, type NewAccount } from './users/user-accounts.service';
+
+/** A jti revocation outlives the token's `exp` by this margin (clock skew between instances). */
+const SKEW_MS = 60_000;
+
+/** The auth use cases behind the routes: register, login, refresh, logout, logout-all, me. */
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly accounts: UserAccountsService,
+    private readonly sessions: SessionService,
+    private readonly tokens: AccessTokenService,
+    private readonly revocations: RevocationService,
+  ) {}
+
+  async register(input: NewAccount): Promise<PublicUser> {
+    return toPublicUser(await this.accounts.register(input));
+  }
+
+  /**
+   * Checks the credentials, opens a session, then reads the user again for
+   * the token's role. The second read comes after the session exists, so a
+   * role change or a deletion racing this login either shows in that read or
+   * finds the session and revokes it: a demoted admin never gets a fresh
+   * admin token from a login that checked the password before the demotion.
+   */
+  async login(email: string, password: string, meta: SessionMeta): Promise<TokenPair> {
+    const verified = await this.accounts.verifyCredentials(email, password);
+    const { session, refreshToken } = await this.sessions.create(verified.id, meta);
+    const user = await this.accounts.findById(verified.id);
+    if (!user) throw new AuthError('E_AUTH_INVALID_CREDENTIALS', 'Invalid email or password');
+    return this.pair(await this.tokens.sign(user.id, user.role, session.id), refreshToken);
+  }
+
+  /** A new pair for a refresh token; the role is read again, so a role change applies at the next refresh. */
+  async refresh(refreshToken: string, meta: SessionMeta): Promise<TokenPair> {
+    const rotated = await this.sessions.rotate(refreshToken, meta);
+    const user = await this.accounts.findById(rotated.session.userId);
+    if (!user) throw new AuthError('E_AUTH_REFRESH_INVALID', 'Invalid refresh token');
+    return this.pair(await this.tokens.sign(user.id, user.role, rotated.session.id), rotated.refreshToken);
+  }
+
+  /** Revokes this access token and ends its session (and so every token of that session). */
+  async logout(caller: AuthenticatedUser): Promise<void> {
+    await this.revokeToken(caller);
+    await this.sessions.endOwn(caller.id, caller.sid).catch((error: unknown) => {
+      // Already ended (a second logout, or a session ended elsewhere): the token is revoked all the same.
+      if (!(error instanceof AuthError && error.code === 'E_AUTH_SESSION_NOT_FOUND')) throw error;
+    });
+  }
+
+  /** Revokes every token and ends every session of the caller. */
+  async logoutAll(caller: AuthenticatedUser): Promise<void> {
+    await this.revokeToken(caller);
+    await this.sessions.endAll(caller.id);
+  }
+
+  async me(caller: AuthenticatedUser): Promise<PublicUser> {
+    const user = await this.accounts.findById(caller.id);
+    if (!user) throw AuthError.unauthenticated('Account no longer exists');
+    return toPublicUser(user);
+  }
+
+  private revokeToken(caller: AuthenticatedUser): Promise<void> {
+    return this.revocations.revoke([{ kind: 'jti', subject: caller.jti, expiresAt: caller.exp * 1000 + SKEW_MS }]);
+  }
+
+  private pair(accessToken: string, refreshToken: string): TokenPair {
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.tokens.ttlSeconds };
+  }
+}

@@ -1,0 +1,84 @@
+import { Logger } from '@nestjs/common';
+import { withDeadline, type RedisConnection } from '@app/redis';
+import type { Revocation } from './revocation-set';
+
+/** Wire form: `[kind, subject, expiresAt]` triples. */
+type Wire = Array<[string, string, number]>;
+
+/**
+ * Publishes revocations to Redis (the `{prefix}:bl:{jti}` keys, for tools that
+ * read Redis, and the `{prefix}:bus:auth` channel) and delivers other
+ * instances' revocations. Best effort by design: Postgres is the truth and
+ * every instance re-reads it, so a lost message only delays, never loses.
+ */
+export class RevocationBus {
+  private readonly logger = new Logger(RevocationBus.name);
+  private subscribed = false;
+  private readonly onRaw = (raw: string) => this.receive(raw);
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix: string,
+    private readonly deliver: (revocations: Revocation[]) => void,
+  ) {}
+
+  get channel(): string {
+    return `${this.prefix}:bus:auth`;
+  }
+
+  async subscribe(): Promise<void> {
+    if (this.subscribed || !this.redis.subscriberReady) return;
+    await withDeadline(this.redis.subscriber.subscribe(this.channel, this.onRaw), this.redis.commandTimeoutMs);
+    this.subscribed = true;
+  }
+
+  async unsubscribe(): Promise<void> {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    await withDeadline(this.redis.subscriber.unsubscribe(this.channel), this.redis.commandTimeoutMs).catch(
+      () => undefined,
+    );
+  }
+
+  /** Never throws: a Redis failure is logged and left to the Postgres poll. */
+  async publish(revocations: Revocation[]): Promise<void> {
+    if (!this.redis.isReady) return;
+    const wire: Wire = revocations.map((r) => [r.kind, r.subject, r.expiresAt]);
+    try {
+      await this.redis.run((client) => {
+        const multi = client.multi();
+        for (const r of revocations) {
+          if (r.kind === 'jti')
+            multi.set(`${this.prefix}:bl:${r.subject}`, '1', { expiration: { type: 'PXAT', value: r.expiresAt } });
+        }
+        multi.publish(this.channel, JSON.stringify(wire));
+        return multi.exec();
+      });
+    } catch (error) {
+      this.logger.warn(
+        `revocation not published to Redis (other instances will read it from Postgres): ${String(error)}`,
+      );
+    }
+  }
+
+  private receive(raw: string): void {
+    let wire: unknown;
+    try {
+      wire = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(wire)) return;
+    const revocations = wire.filter(isWireEntry).map(([kind, subject, expiresAt]) => ({ kind, subject, expiresAt }));
+    this.deliver(revocations);
+  }
+}
+
+function isWireEntry(entry: unknown): entry is [Revocation['kind'], string, number] {
+  return (
+    Array.isArray(entry) &&
+    (entry[0] === 'jti' || entry[0] === 'sid') &&
+    typeof entry[1] === 'string' &&
+    typeof entry[2] === 'number'
+  );
+}

@@ -1,0 +1,82 @@
+import type { RedisConnection, RedisConnectionEvent } from '@app/redis';
+import type { Repository } from 'typeorm';
+import type { RevocationEntity } from '../entities/revocation.entity';
+import { RevocationService } from './revocation.service';
+
+type Row = Pick<RevocationEntity, 'kind' | 'subject' | 'expiresAt'>;
+
+/**
+ * A stand-in for the revocations table: each read waits for the test to
+ * answer it, and records whether it was a full reload or an incremental one.
+ */
+function fakeTable() {
+  const reads: Array<{ full: boolean; answer: (rows: Row[]) => void }> = [];
+  const builder = (full = true) => ({
+    select: () => builder(full),
+    where: () => builder(full),
+    andWhere: () => builder(false),
+    delete: () => builder(full),
+    execute: () => Promise.resolve({}),
+    getMany: () => new Promise<Row[]>((answer) => reads.push({ full, answer })),
+  });
+  const repository = {
+    query: () => Promise.resolve([{ now: new Date() }]),
+    createQueryBuilder: () => builder(),
+    insert: () => Promise.resolve({}),
+  };
+  return { reads, repository: repository as unknown as Repository<RevocationEntity> };
+}
+
+/** Enough of a Redis connection for the service to watch its state (no bus traffic). */
+function fakeRedis() {
+  let listener: (event: RedisConnectionEvent) => void = () => undefined;
+  const redis = {
+    enabled: true,
+    isReady: false,
+    subscriberReady: false,
+    onStateChange: (l: typeof listener) => {
+      listener = l;
+      return () => undefined;
+    },
+  };
+  return { redis: redis as unknown as RedisConnection, emit: (event: RedisConnectionEvent) => listener(event) };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe(RevocationService.name, () => {
+  it('runs the reload of a reconnect that arrives while a poll is running, once that poll ends', async () => {
+    const table = fakeTable();
+    const { redis, emit } = fakeRedis();
+    const service = new RevocationService(table.repository, { jwt: {}, revocationPollMs: 600_000 }, redis);
+    const boot = service.onApplicationBootstrap();
+    await settle();
+    table.reads.shift()!.answer([]);
+    await boot;
+    expect(service.ready).toBe(true);
+
+    // The command client comes back: a reload starts, and reads before the revocation below commits.
+    emit('ready');
+    await settle();
+    expect(table.reads).toHaveLength(1);
+    // The subscriber comes back while that reload runs: revocations published meanwhile were missed.
+    emit('ready');
+    table.reads.shift()!.answer([]);
+    await settle();
+
+    expect(table.reads).toHaveLength(1);
+    expect(table.reads[0].full).toBe(true);
+    const expiresAt = new Date(Date.now() + 60_000);
+    table.reads.shift()!.answer([{ kind: 'jti', subject: 'missed', expiresAt }]);
+    await settle();
+    expect(service.isRevoked({ jti: 'missed', sid: 's' })).toBe(true);
+    await service.onApplicationShutdown();
+  });
+
+  it('fails closed until the revocations have been read once', () => {
+    const service = new RevocationService(fakeTable().repository, { jwt: {} });
+    expect(() => service.isRevoked({ jti: 'j', sid: 's' })).toThrow(
+      expect.objectContaining({ code: 'E_AUTH_UNAVAILABLE' }),
+    );
+  });
+});

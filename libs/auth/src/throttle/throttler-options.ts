@@ -1,0 +1,71 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { ThrottlerModuleOptions } from '@nestjs/throttler';
+import { STRICT_THROTTLE_KEY, THROTTLER } from '../auth.constants';
+import type { ResolvedAuthOptions } from '../auth.options';
+
+interface TrackedRequest {
+  ip?: string;
+  user?: { id: string };
+  body?: unknown;
+}
+
+const request = (context: ExecutionContext) => context.switchToHttp().getRequest<TrackedRequest>();
+const isStrict = (context: ExecutionContext) => Reflect.getMetadata(STRICT_THROTTLE_KEY, context.getHandler()) === true;
+
+/**
+ * The email a login or register body names, normalised as the DTOs and the
+ * accounts normalise it (guards run before validation: a non-string is no
+ * email, and validation refuses it). Any string counts, whatever its length:
+ * padding an email with spaces must not step around its counter, and the
+ * key is a hash anyway.
+ */
+function bodyEmail(context: ExecutionContext): string | undefined {
+  const body = request(context).body as { email?: unknown } | undefined;
+  const email = body?.email;
+  return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
+}
+
+/**
+ * One counter per throttler and caller across all routes (not per route, as
+ * the library's default key is), hashed so no email or IP appears in a key.
+ */
+const generateKey = (_context: ExecutionContext, tracker: string, name: string) =>
+  createHash('sha256').update(`${name}:${tracker}`).digest('base64url');
+
+/**
+ * Three throttlers: every route per caller (user id, or IP when anonymous),
+ * and on `@StrictThrottle()` routes (login, register) per IP and per email,
+ * so neither one address nor a spread of addresses can guess one password.
+ */
+export function throttlerOptions(options: ResolvedAuthOptions): ThrottlerModuleOptions {
+  const { authLimit, authTtl, userLimit, userTtl } = options.throttle;
+  return {
+    errorMessage: 'Too many requests',
+    generateKey,
+    throttlers: [
+      {
+        name: THROTTLER.user,
+        limit: userLimit,
+        ttl: userTtl * 1000,
+        getTracker: (req: TrackedRequest) => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`),
+        // 0 turns the general limit off (it costs one Redis call per request).
+        skipIf: userLimit === 0 ? () => true : undefined,
+      },
+      {
+        name: THROTTLER.authIp,
+        limit: authLimit,
+        ttl: authTtl * 1000,
+        skipIf: (context) => !isStrict(context),
+        getTracker: (req: TrackedRequest) => `ip:${req.ip}`,
+      },
+      {
+        name: THROTTLER.authEmail,
+        limit: authLimit,
+        ttl: authTtl * 1000,
+        skipIf: (context) => !isStrict(context) || bodyEmail(context) === undefined,
+        getTracker: (_req, context) => `email:${bodyEmail(context)}`,
+      },
+    ],
+  };
+}

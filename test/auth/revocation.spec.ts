@@ -1,0 +1,99 @@
+import { createClient } from '@redis/client';
+import { RevocationService } from '@app/auth';
+import { startAuthInstance, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { waitFor } from '../support/free-port';
+
+/**
+ * Revocation across instances, against a Redis server the test owns. The
+ * Postgres poll is set to a minute, so anything seen within a second came
+ * over the bus, and anything seen after a Redis outage came from the
+ * reload on reconnect.
+ */
+describe('Token revocation across instances', () => {
+  let pair: AuthPair;
+  let a: AuthInstance;
+  let b: AuthInstance;
+
+  beforeAll(async () => {
+    pair = await startAuthPair({
+      THROTTLE_AUTH_LIMIT: '1000',
+      AUTH_REVOCATION_POLL_MS: '60000',
+      REDIS_COMMAND_TIMEOUT_MS: '200',
+      REDIS_RECONNECT_MAX_DELAY_MS: '200',
+    });
+    ({ a, b } = pair);
+  });
+
+  afterAll(() => pair?.close());
+
+  async function loggedIn(instance = a) {
+    const user = await instance.client.register();
+    return { user, ...(await instance.client.login(user.email, user.password)) };
+  }
+
+  async function flushAll(): Promise<void> {
+    const client = createClient({ url: pair.redis.url });
+    await client.connect();
+    await client.flushAll();
+    await client.close();
+  }
+
+  it('makes a token logged out on A a 401 on B within a second (bus), and keeps it 401 after FLUSHALL', async () => {
+    const { accessToken } = await loggedIn();
+    expect(await b.client.me(accessToken)).toBe(200);
+    expect((await a.client.request('POST', '/api/v1/auth/logout', { token: accessToken })).statusCode).toBe(204);
+    await waitFor(async () => (await b.client.me(accessToken)) === 401, 1_000, 'B to refuse the revoked token');
+
+    await flushAll();
+    expect(await a.client.me(accessToken)).toBe(401);
+    expect(await b.client.me(accessToken)).toBe(401);
+
+    // A new instance after the flush has nothing in Redis to read: it loads Postgres.
+    const c = await startAuthInstance(pair.env);
+    try {
+      expect(c.app.get(RevocationService).ready).toBe(true);
+      expect(await c.client.me(accessToken)).toBe(401);
+    } finally {
+      await c.app.close();
+    }
+  });
+
+  it('ends the tokens of the user’s other sessions everywhere on logout-all', async () => {
+    const { user, accessToken } = await loggedIn();
+    const other = await b.client.login(user.email, user.password);
+    expect((await a.client.request('POST', '/api/v1/auth/logout-all', { token: accessToken })).statusCode).toBe(204);
+    await waitFor(async () => (await b.client.me(other.accessToken)) === 401, 1_000, 'B to refuse the other session');
+    expect(await a.client.me(other.accessToken)).toBe(401);
+  });
+
+  it('keeps revocations through a Redis restart, and learns those made while Redis was down on reconnect', async () => {
+    const before = await loggedIn();
+    await a.client.request('POST', '/api/v1/auth/logout', { token: before.accessToken });
+    await waitFor(async () => (await b.client.me(before.accessToken)) === 401, 1_000, 'B to refuse the token');
+
+    const during = await loggedIn();
+    await pair.redis.kill();
+    // Postgres takes the revocation; the bus cannot carry it while Redis is down.
+    expect((await a.client.request('POST', '/api/v1/auth/logout', { token: during.accessToken })).statusCode).toBe(204);
+    expect(await a.client.me(during.accessToken)).toBe(401);
+    await pair.redis.restart();
+
+    await waitFor(async () => (await b.client.me(during.accessToken)) === 401, 10_000, 'B to reload on reconnect');
+    expect(await b.client.me(before.accessToken)).toBe(401);
+    expect(await a.client.me(before.accessToken)).toBe(401);
+    // The bus works again after the restart.
+    const after = await loggedIn();
+    await a.client.request('POST', '/api/v1/auth/logout', { token: after.accessToken });
+    await waitFor(async () => (await b.client.me(after.accessToken)) === 401, 1_000, 'B to hear the bus again');
+  });
+
+  it('keeps sessions usable after Redis lost them (Postgres is the durable copy)', async () => {
+    const { accessToken, refreshToken } = await loggedIn();
+    await flushAll();
+    const list = await b.client.request('GET', '/api/v1/auth/sessions', { token: accessToken });
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toHaveLength(1);
+    const refreshed = await b.client.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+    expect(refreshed.statusCode).toBe(200);
+  });
+});
