@@ -79,13 +79,14 @@ describe('CACHE_MANAGER with Redis paused', () => {
     // commandTimeoutMs 200, breaker threshold 3 (see createCacheInstance).
     const instance = await createCacheInstance(server.url, { prefix: uniquePrefix() });
     const manager = instance.moduleRef.get<Cache>(CACHE_MANAGER);
+    let hangTimer: NodeJS.Timeout | undefined;
     try {
       await manager.set('legacy', 'v', 60_000);
       expect(await manager.get('legacy')).toBe('v');
       const getsBefore = (await commandCalls(instance.redis)).get ?? 0;
       server.pause();
       try {
-        const hung = new Promise((r) => setTimeout(() => r('hung'), 2_000));
+        const hung = new Promise((r) => (hangTimer = setTimeout(() => r('hung'), 2_000)));
         // Three deadlines missed: a miss each, and the breaker opens.
         for (let i = 0; i < 3; i++) expect(await Promise.race([manager.get('legacy'), hung])).toBeUndefined();
         expect(instance.cache.status().breaker).toBe('open');
@@ -101,6 +102,7 @@ describe('CACHE_MANAGER with Redis paused', () => {
       expect((await commandCalls(instance.redis)).get).toBe(getsBefore + 4);
       expect(await manager.get('other')).toBeUndefined();
     } finally {
+      clearTimeout(hangTimer);
       await instance.close();
       await server.stop();
     }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { withDeadline, type RedisConnection } from '@app/redis';
+import type { RedisConnection } from '@app/redis';
 import { CacheBus, type BusMessage } from './bus/cache-bus';
 import type { GetOrSetOptions, L1Entry, SetOptions } from './cache-entry';
 import { CacheStats, type CacheLayer } from './cache-stats';
@@ -59,8 +59,6 @@ export class TieredCache {
   private readonly tracker = new InvalidationTracker();
   private probe?: NodeJS.Timeout;
   private recovering = false;
-  /** Redis clock minus local clock, from the last L2 read (for the late-write guard). */
-  private serverOffset?: number;
   private unsubscribe?: () => void;
 
   constructor(
@@ -422,10 +420,11 @@ export class TieredCache {
     this.stats.count(namespace, 'l1', 'sets');
   }
 
-  /** Redis's clock now, estimated from the last read (0 when unknown: no guard). */
+  /** Redis's clock now, estimated by L2 from its last reply (0 when unknown: no guard). */
   private serverNowEstimate(): number {
+    const now = this.l2?.serverNow();
     // A little early on purpose: an invalidation at the edge is treated as newer.
-    return this.serverOffset === undefined ? 0 : Date.now() + this.serverOffset - 50;
+    return now === undefined ? 0 : now - 50;
   }
 
   private entryTags(namespace: string, tags: readonly string[] = []): string[] {
@@ -491,7 +490,6 @@ export class TieredCache {
 
   /** Judges one L2 answer (counted as a hit or a miss); a fresh entry goes into L1 unless invalidated since `start`. */
   private accept(namespace: string, full: string, read: L2Read, start: number): RemoteRead {
-    this.serverOffset = read.now - Date.now();
     const entry = read.entry && this.toL1Entry(namespace, read.entry, read.now);
     if (!entry || read.entry!.expires <= read.now) {
       this.stats.count(namespace, 'l2', 'misses');
@@ -547,7 +545,7 @@ export class TieredCache {
   async runOnRedis<R>(call: () => Promise<R>): Promise<R> {
     if (!this.usingRedis) throw new CacheUnavailableError('Redis is skipped while the cache breaker is open');
     try {
-      const result = await withDeadline(call(), this.redis!.commandTimeoutMs, 'CACHE_MANAGER store call');
+      const result = await this.redis!.run(() => call());
       this.breaker.success();
       return result;
     } catch (error) {

@@ -163,7 +163,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       disableOfflineQueue: true,
       // No per-command `timeout` option: node-redis arms an AbortSignal timer
       // per command that only covers the wait before the write, while `run`
-      // already bounds the whole call; one timer per call is enough.
+      // already bounds the whole call (see `withDeadline`).
       socket: {
         connectTimeout: this.options.connectTimeoutMs,
         keepAlive: true,

@@ -83,6 +83,11 @@ export class RedisL2 {
     private readonly tombstoneMs: number,
   ) {}
 
+  /** Redis's clock now (ms), estimated from the last reply that carried it; undefined before any. */
+  serverNow(): number | undefined {
+    return this.clock.observed ? this.clock.now() : undefined;
+  }
+
   /**
    * Reads an entry and checks its tags against their invalidation markers in
    * one atomic round trip. With `tags` (the tags the caller's entries carry)

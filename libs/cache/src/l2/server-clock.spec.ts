@@ -1,13 +1,16 @@
 import { ServerClock } from './server-clock';
 
 describe(ServerClock.name, () => {
-  it('is not fresh before any observation', () => {
-    expect(new ServerClock(1_000).fresh).toBe(false);
+  it('is neither observed nor fresh before any observation', () => {
+    const clock = new ServerClock(1_000);
+    expect(clock.observed).toBe(false);
+    expect(clock.fresh).toBe(false);
   });
 
   it('advances an observed server time by the local elapsed time', async () => {
     const clock = new ServerClock(1_000);
     clock.observe(1_000_000);
+    expect(clock.observed).toBe(true);
     expect(clock.fresh).toBe(true);
     await new Promise((r) => setTimeout(r, 30));
     expect(clock.now()).toBeGreaterThanOrEqual(1_000_025);
@@ -17,6 +20,7 @@ describe(ServerClock.name, () => {
   it('ignores replies that carry no time (a refused write returns 0)', () => {
     const clock = new ServerClock(1_000);
     clock.observe(0);
+    expect(clock.observed).toBe(false);
     expect(clock.fresh).toBe(false);
   });
 

@@ -23,6 +23,11 @@ export class ServerClock {
     this.localMs = performance.now();
   }
 
+  /** True once a server time has been observed (`now` is meaningless before). */
+  get observed(): boolean {
+    return this.localMs > -Infinity;
+  }
+
   /** True while the last observation is recent enough to estimate from. */
   get fresh(): boolean {
     return performance.now() - this.localMs < this.maxAgeMs;
