@@ -43,8 +43,6 @@ describe('QueryCache embed declarations', () => {
       },
       { tags: [p.qc.tags.view('boardroom-members', boardroomId)], entities: [QcMembership, QcUser] },
     );
-  const membersByRelation = (p: Peer, boardroomId: number) =>
-    p.qc.cached(QcMembership).find({ where: { boardroomId }, relations: { user: true }, order: { userId: 'ASC' } });
 
   async function seed() {
     const users = await a.dataSource.getRepository(QcUser).save([
@@ -65,8 +63,6 @@ describe('QueryCache embed declarations', () => {
     const { users, room, other } = await seed();
     expect(await memberNames(b, room.id)).toEqual(['Ann', 'Bob']);
     expect(await memberNames(b, other.id)).toEqual(['Cid']);
-    expect((await membersByRelation(b, room.id)).map((m) => m.user.name)).toEqual(['Ann', 'Bob']);
-    expect((await membersByRelation(b, other.id)).map((m) => m.user.name)).toEqual(['Cid']);
 
     await a.dataSource.getRepository(QcUser).save({ ...users[1], name: 'Bobby' });
 

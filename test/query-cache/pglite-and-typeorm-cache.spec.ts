@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Repository } from 'typeorm';
 import { startCacheCluster, type CacheCluster } from '../support/cache-instance';
 import { createSchema, openPeer, QcUser, type Peer } from './query-cache.fixtures';
 
@@ -59,6 +60,23 @@ describe('QueryCache on PGlite, and TypeORM’s cache option on our tiers', () =
 
     await repo.save(repo.create({ name: 'T2', email: 't@x' }));
     expect((await onB()).map((u) => u.name).sort()).toEqual(['T', 'T2']);
+  });
+
+  it('bypasses find({ cache }) inside a transaction: it sees its own writes, and a rollback leaves nothing cached', async () => {
+    const find = (repo: Repository<QcUser>, email: string) => repo.find({ where: { email }, cache: 60_000 });
+    expect(await find(b.dataSource.getRepository(QcUser), 'tx-old@x')).toEqual([]); // cached before the transaction
+    const runner = a.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      const tx = runner.manager.getRepository(QcUser);
+      await tx.save([tx.create({ name: 'ghost', email: 'tx-old@x' }), tx.create({ name: 'ghost', email: 'tx-new@x' })]);
+      expect((await find(tx, 'tx-old@x')).map((u) => u.name)).toEqual(['ghost']); // not the entry cached before
+      expect((await find(tx, 'tx-new@x')).map((u) => u.name)).toEqual(['ghost']); // read, but not stored
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(await find(b.dataSource.getRepository(QcUser), 'tx-new@x')).toEqual([]);
   });
 
   it('remove([id]) drops the -count entry that getManyAndCount adds', async () => {

@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startCacheCluster, type CacheCluster } from '../support/cache-instance';
-import { createSchema, openPeer, QcUser, type Peer } from './query-cache.fixtures';
+import { createSchema, openPeer, QcBoardroom, QcMembership, QcUser, type Peer } from './query-cache.fixtures';
 
 /**
  * Two app instances (A writes, B reads): two data sources on one Postgres
@@ -96,6 +96,29 @@ describe('QueryCache read-after-write across instances (Postgres)', () => {
     expect(await users(b).findOneBy({ id: y.id })).toBeNull();
     expect((await users(b).findOneBy({ id: z.id }))?.name).toBe('Z2');
     expect(await users(b).count()).toBe(await repo.count());
+  });
+
+  it('sees the rows the database deletes by ON DELETE CASCADE when a referenced row goes', async () => {
+    const people = a.dataSource.getRepository(QcUser);
+    const room = await a.dataSource.getRepository(QcBoardroom).save({ title: 'Cascade' });
+    const [p, q, r] = await people.save(['P', 'Q', 'R'].map((name) => people.create({ name, email: `${name}@x` })));
+    await a.dataSource.getRepository(QcMembership).save([p, q, r].map((u) => ({ boardroomId: room.id, userId: u.id })));
+    // Reads of memberships only: no user row is part of them, so only the cascade links them to the deletes.
+    const members = async () =>
+      (await b.qc.cached(b.dataSource.getRepository(QcMembership)).findBy({ boardroomId: room.id }))
+        .map((m) => m.userId)
+        .sort((x, y) => x - y);
+    expect(await members()).toEqual([p.id, q.id, r.id]);
+    const selects = b.logger.selects.length;
+    expect(await members()).toEqual([p.id, q.id, r.id]);
+    expect(b.logger.selects.length).toBe(selects); // cached
+
+    await people.remove(await people.findOneByOrFail({ id: p.id })); // rows known
+    expect(await members()).toEqual([q.id, r.id]);
+    await people.delete(q.id); // a QueryBuilder delete: rows unknown
+    expect(await members()).toEqual([r.id]);
+    await a.dataSource.query('DELETE FROM qc_user WHERE id = $1', [r.id]); // raw SQL
+    expect(await members()).toEqual([]);
   });
 
   it('invalidates a transaction’s writes at its commit, not before, and not at all on rollback', async () => {

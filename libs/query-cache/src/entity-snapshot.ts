@@ -4,8 +4,11 @@ import type { EntityMetadata, ObjectLiteral } from 'typeorm';
  * Entities are class instances, which the cache's serializer refuses (it
  * only round-trips data). A snapshot is the same tree as plain objects;
  * `hydrate` turns it back into instances of the entity classes (relations and
- * embedded columns included), a new tree per call, so a caller that mutates
- * what it got cannot corrupt the cached copy other callers share.
+ * embedded columns included), new entity objects per call, so a caller that
+ * sets a property of what it got does not change what other callers get.
+ * Leaf values (`Date`, `Buffer`, arrays of a column, json column objects)
+ * are shared with the cached copy, as the cache's own values are: treat
+ * them as read-only.
  *
  * Instances are made with `Object.create(prototype)`: class field
  * initializers do not run, as with TypeORM's own `entitySkipConstructor`.

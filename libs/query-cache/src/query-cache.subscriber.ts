@@ -81,7 +81,7 @@ export class QueryCacheSubscriber implements EntitySubscriberInterface {
   }
 
   afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
-    return this.written(event.queryRunner, rowFacts(event));
+    return this.written(event.queryRunner, { ...rowFacts(event), removed: true });
   }
 
   afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {

@@ -3,13 +3,15 @@ import type { DataSource, EntityMetadata } from 'typeorm';
 // An identifier as Postgres SQL spells it: "quoted" (with "" escapes) or bare, optionally schema-qualified.
 const NAME = String.raw`((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?)`;
 const WRITE = new RegExp(
-  String.raw`\b(?:insert\s+into|update|delete\s+from|truncate(?:\s+table)?(?:\s+only)?|merge\s+into|copy)\s+${NAME}`,
+  String.raw`\b(?:insert\s+into|update|delete\s+from|truncate(?:\s+table)?|merge\s+into|copy)\s+(?:only\s+)?${NAME}`,
   'gi',
 );
 const READ = new RegExp(String.raw`\b(?:from|join)\s+(?:only\s+)?${NAME}`, 'gi');
 const MAY_WRITE = /\b(?:insert|update|delete|truncate|merge|copy)\b/i;
-// TRUNCATE a, b, c: the names after the first one.
-const TRUNCATE_LIST = new RegExp(String.raw`^\s*truncate\b[^;]*`, 'i');
+// TRUNCATE [TABLE] a, [ONLY] b [*], c [RESTART IDENTITY] [CASCADE]: the list after the first name.
+const TRUNCATE_LIST = /^\s*truncate\b(?:\s+table\b)?([^;]*)/i;
+// One item of that list: its name, without ONLY, `*` or the options after the last name.
+const TRUNCATE_ITEM = new RegExp(String.raw`^\s*(?:only\s+)?${NAME}`, 'i');
 
 /**
  * Finds the tables a SQL statement reads or writes, and maps them to entity
@@ -28,7 +30,10 @@ export class TableIndex {
     if (!MAY_WRITE.test(sql)) return [];
     const names = [...sql.matchAll(WRITE)].map((m) => m[1]);
     const truncate = TRUNCATE_LIST.exec(sql);
-    if (truncate) names.push(...truncate[0].replace(/^\s*truncate(\s+table)?(\s+only)?/i, '').split(','));
+    for (const item of truncate ? truncate[1].split(',') : []) {
+      const name = TRUNCATE_ITEM.exec(item);
+      if (name) names.push(name[1]);
+    }
     return this.resolve(names);
   }
 
@@ -52,7 +57,8 @@ export class TableIndex {
       // Metadata names are exact (what the quoted identifiers in TypeORM's SQL say).
       add(metadata.tableName, metadata);
       add(metadata.tablePath, metadata);
-      if (metadata.schema) add(`${metadata.schema}.${metadata.tableName}`, metadata);
+      // Without a configured schema the table is in the search path's, normally `public`: SQL may say `public.users`.
+      add(`${metadata.schema ?? 'public'}.${metadata.tableName}`, metadata);
     }
     // Entity metadata is complete once the data source is initialised; before that, do not memoise a partial index.
     if (this.dataSource.isInitialized) this.byName = map;

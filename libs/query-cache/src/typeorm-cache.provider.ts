@@ -18,6 +18,11 @@ import { TableIndex } from './sql-tables';
  * calls, so a store cannot be tied to the lookup that missed: a read that
  * loaded before a commit and stores after its invalidation keeps the old
  * result until its `duration` runs out. Keep durations short here.
+ *
+ * Inside an open transaction the cache is neither read nor written, as with
+ * `QueryCache` reads: the transaction sees its own uncommitted writes, which
+ * must not reach other callers through the cache (nor outlive a rollback
+ * there), and an entry cached before them must not hide them from it.
  */
 export class TieredQueryResultCache implements QueryResultCache {
   constructor(
@@ -32,11 +37,20 @@ export class TieredQueryResultCache implements QueryResultCache {
 
   async synchronize(_queryRunner?: QueryRunner): Promise<void> {}
 
-  getFromCache(options: QueryResultCacheOptions): Promise<QueryResultCacheOptions | undefined> {
+  async getFromCache(
+    options: QueryResultCacheOptions,
+    queryRunner?: QueryRunner,
+  ): Promise<QueryResultCacheOptions | undefined> {
+    if (queryRunner?.isTransactionActive) return undefined;
     return this.cache.get<QueryResultCacheOptions>(keyOf(options));
   }
 
-  async storeInCache(options: QueryResultCacheOptions): Promise<void> {
+  async storeInCache(
+    options: QueryResultCacheOptions,
+    _savedCache?: QueryResultCacheOptions,
+    queryRunner?: QueryRunner,
+  ): Promise<void> {
+    if (queryRunner?.isTransactionActive) return;
     const tags = options.query
       ? this.tables.read(options.query).flatMap((m) => [this.tags.all(m.name), this.tags.list(m.name)])
       : [];

@@ -18,7 +18,9 @@ import { dataSourceOptions } from './data-source-options';
       inject: [APP_CONFIG, CacheService],
       useFactory: (config: AppConfig, cache: CacheService) => ({
         ...dataSourceOptions(config.database),
-        cache: { provider: queryResultCacheProvider(cache.namespace('typeorm')), duration: config.cache.queryTtlMs },
+        // No default `duration` beyond TypeORM's 1 s: this cache has no commit-race guard (a read racing a
+        // write can store the old rows after the invalidation), so callers choose short durations themselves.
+        cache: { provider: queryResultCacheProvider(cache.namespace('typeorm')) },
         autoLoadEntities: true,
         // Nest's default (9 attempts, 3 s apart) holds a broken boot for half a minute.
         retryAttempts: 2,
