@@ -87,13 +87,18 @@ describe('Token revocation across instances', () => {
     await waitFor(async () => (await b.client.me(after.accessToken)) === 401, 1_000, 'B to hear the bus again');
   });
 
-  it('keeps sessions usable after Redis lost them (Postgres is the durable copy)', async () => {
-    const { accessToken, refreshToken } = await loggedIn();
+  it('keeps sessions whole after Redis lost everything (Postgres is the truth)', async () => {
+    const first = await loggedIn();
     await flushAll();
-    const list = await b.client.request('GET', '/api/v1/auth/sessions', { token: accessToken });
+    // A login after the flush must not leave a list that shows only the new session.
+    const second = await a.client.login(first.user.email, first.user.password);
+    const list = await b.client.request('GET', '/api/v1/auth/sessions', { token: second.accessToken });
     expect(list.statusCode).toBe(200);
-    expect(list.json()).toHaveLength(1);
-    const refreshed = await b.client.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+    const ids = list.json<Array<{ id: string }>>().map((s) => s.id);
+    expect(ids).toHaveLength(2);
+    const refreshed = await b.client.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+    });
     expect(refreshed.statusCode).toBe(200);
   });
 });

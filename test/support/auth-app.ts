@@ -11,9 +11,13 @@ export interface AuthInstance {
   client: AuthClient;
 }
 
-/** Creates (and, unless `init` is false, initialises) an app instance on `env`. */
+/**
+ * Creates (and, unless `init` is false, initialises) an app instance on `env`.
+ * Without Redis unless `env` names one: a `REDIS_URL` in the shell must not
+ * point a test at a shared server.
+ */
 export async function startAuthInstance(env: Record<string, string | undefined>, init = true): Promise<AuthInstance> {
-  const app = await createApp({ ignoreEnvFile: true, env: { LOG_LEVEL: 'silent', ...env } });
+  const app = await createApp({ ignoreEnvFile: true, env: { LOG_LEVEL: 'silent', REDIS_URL: undefined, ...env } });
   if (init) {
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

@@ -1,55 +1,28 @@
-import { Controller, Get } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { Roles } from '@app/auth';
-import { AppModule } from '../src/app.module';
 import { DEV_JWT_SECRET } from '../src/config/env.schema';
-import { AuthClient } from '../../../test/support/auth-client';
+import type { AuthClient } from '../../../test/support/auth-client';
+import { startAuthInstance, type AuthInstance } from '../../../test/support/auth-app';
 import { signHs256 as hs256, unsignedToken } from '../../../test/support/jwt';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres';
 
-/** An admin-only route, to exercise the global guards as the app registers them. */
-@Controller('admin-probe')
-class AdminProbeController {
-  @Get()
-  @Roles('admin')
-  probe() {
-    return { ok: true };
-  }
-}
-
 describe('Auth (e2e)', () => {
   let db: TestDatabase;
-  let app: NestFastifyApplication;
+  let instance: AuthInstance;
   let client: AuthClient;
   const admin = { email: 'root@example.com', password: 'admin-password-1' };
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.forRoot({
-          ignoreEnvFile: true,
-          env: {
-            DATABASE_URL: db.url,
-            LOG_LEVEL: 'silent',
-            ADMIN_EMAIL: admin.email,
-            ADMIN_PASSWORD: admin.password,
-            THROTTLE_AUTH_LIMIT: '1000',
-          },
-        }),
-      ],
-      controllers: [AdminProbeController],
-    }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
-    app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'metrics'] }); // as bootstrap.ts does
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
-    client = new AuthClient(app);
+    instance = await startAuthInstance({
+      DATABASE_URL: db.url,
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      THROTTLE_AUTH_LIMIT: '1000',
+    });
+    client = instance.client;
   });
 
   afterAll(async () => {
-    await app?.close();
+    await instance?.app.close();
     await db?.drop();
   });
 
@@ -242,9 +215,12 @@ describe('Auth (e2e)', () => {
     const user = await client.register();
     const userToken = (await client.login(user.email, user.password)).accessToken;
     const adminToken = (await client.login(admin.email, admin.password)).accessToken;
-    expect((await client.request('GET', '/api/v1/admin-probe', { token: userToken })).statusCode).toBe(403);
-    expect((await client.request('GET', '/api/v1/admin-probe', { token: adminToken })).statusCode).toBe(200);
-    expect((await client.request('GET', '/api/v1/admin-probe')).statusCode).toBe(401);
+    // `DELETE /users/:id` is admin-only: an admin passes the guards and finds no such user (404).
+    const adminRoute = (token?: string) =>
+      client.request('DELETE', '/api/v1/users/00000000-0000-4000-8000-000000000000', { token });
+    expect((await adminRoute(userToken)).statusCode).toBe(403);
+    expect((await adminRoute(adminToken)).statusCode).toBe(404);
+    expect((await adminRoute()).statusCode).toBe(401);
   });
 
   it('keeps probes and Prometheus public', async () => {

@@ -3,7 +3,10 @@ export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
 /** Options of `AuthModule`. Times are seconds, as in the environment variables. */
 export interface AuthModuleOptions {
-  /** Prefix of the Redis keys and channel of the auth state (`{prefix}:s:…`, `{prefix}:bl:…`). @default 'bp' */
+  /**
+   * Prefix of the Redis keys and channel of the auth state (`{prefix}:bl:…`,
+   * `{prefix}:rl:…`, `{prefix}:bus:auth`). @default 'bp'
+   */
   prefix?: string;
   jwt: {
     /** Pinned signing algorithm. @default 'HS256' */

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
-import { EmailField, NoNulCharacter, Trim } from '../common/fields.decorator';
+import { EmailField, NameField } from '../common/fields.decorator';
 
 /** `POST /auth/register`. No `role`: unknown fields are refused, so a client cannot make itself admin. */
 export class RegisterDto {
@@ -14,10 +14,7 @@ export class RegisterDto {
   password: string;
 
   @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 100 })
-  @Trim()
-  @IsString()
-  @Length(1, 100)
-  @NoNulCharacter()
+  @NameField()
   name: string;
 }
 

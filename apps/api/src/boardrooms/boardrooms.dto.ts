@@ -1,14 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
-import { IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decorator';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { IsOptionalNonNull, NameField, NoNulCharacter } from '../common/fields.decorator';
 
 /** `POST /boardrooms`. */
 export class CreateBoardroomDto {
   @ApiProperty({ minLength: 1, maxLength: 100 })
-  @Trim()
-  @IsString()
-  @Length(1, 100)
-  @NoNulCharacter()
+  @NameField()
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
@@ -23,10 +20,7 @@ export class CreateBoardroomDto {
 export class UpdateBoardroomDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
   @IsOptionalNonNull()
-  @Trim()
-  @IsString()
-  @Length(1, 100)
-  @NoNulCharacter()
+  @NameField()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2000, nullable: true })

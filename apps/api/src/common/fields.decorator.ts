@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsEmail, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 const trimmed = (value: unknown) => (typeof value === 'string' ? value.trim() : value);
 
@@ -36,3 +36,6 @@ export const EmailField = () =>
     IsEmail({}, { message: 'email must be an email address' }),
     MaxLength(254),
   );
+
+/** A user's or a boardroom's name, as its `varchar(100)` column holds it: trimmed, 1 to 100 characters, no NUL. */
+export const NameField = () => applyDecorators(Trim(), IsString(), Length(1, 100), NoNulCharacter());

@@ -1,16 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, Length } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { ROLES, type Role } from '@app/auth';
-import { EmailField, IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decorator';
+import { EmailField, IsOptionalNonNull, NameField } from '../common/fields.decorator';
 
 /** `PATCH /users/:id`: name and email by the user or an admin; role by an admin only. Fields may be left out, not nulled. */
 export class UpdateUserDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
   @IsOptionalNonNull()
-  @Trim()
-  @IsString()
-  @Length(1, 100)
-  @NoNulCharacter()
+  @NameField()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 254 })

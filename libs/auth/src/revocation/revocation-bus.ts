@@ -22,6 +22,11 @@ export class RevocationBus {
     private readonly deliver: (revocations: Revocation[]) => void,
   ) {}
 
+  /** Subscribed, and the subscriber connection is up: revocations published now reach this instance. */
+  get listening(): boolean {
+    return this.subscribed && this.redis.subscriberReady;
+  }
+
   get channel(): string {
     return `${this.prefix}:bus:auth`;
   }

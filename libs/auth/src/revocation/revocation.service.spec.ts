@@ -73,6 +73,36 @@ describe(RevocationService.name, () => {
     await service.onApplicationShutdown();
   });
 
+  it('fails closed again when Postgres has not been read for too long and no bus covers the gap', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const table = fakeTable();
+      const service = new RevocationService(table.repository, { jwt: {}, revocationPollMs: 1_000 });
+      const boot = service.onApplicationBootstrap();
+      await settle();
+      table.reads.shift()!.answer([]);
+      await boot;
+      const token = { jti: 'j', sid: 's' };
+      expect(service.isRevoked(token)).toBe(false);
+
+      // Postgres stops answering: the next poll hangs, and the ones after it wait for it.
+      jest.advanceTimersByTime(59_000);
+      await settle();
+      expect(table.reads).toHaveLength(1);
+      expect(service.isRevoked(token)).toBe(false);
+      jest.advanceTimersByTime(2_000);
+      expect(() => service.isRevoked(token)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAVAILABLE' }));
+
+      // Postgres answers again: the state is vouched for once more.
+      table.reads.shift()!.answer([]);
+      await settle();
+      expect(service.isRevoked(token)).toBe(false);
+      await service.onApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('fails closed until the revocations have been read once', () => {
     const service = new RevocationService(fakeTable().repository, { jwt: {} });
     expect(() => service.isRevoked({ jti: 'j', sid: 's' })).toThrow(

@@ -21,6 +21,13 @@ const POLL_OVERLAP_MS = 30_000;
 /** Expired rows are deleted from Postgres about this often. */
 const PURGE_EVERY_MS = 5 * 60_000;
 
+/**
+ * With no successful read from Postgres for this long (at least; 10 polls when
+ * that is longer) and no bus to hear revocations on, the state is unknown
+ * again and checks fail closed.
+ */
+const MAX_STALE_MS = 60_000;
+
 /** How long ended sessions stay in Postgres. */
 const ENDED_SESSION_RETENTION = '1 day';
 
@@ -30,7 +37,9 @@ const ENDED_SESSION_RETENTION = '1 day';
  * updated by the bus, re-read after a Redis reconnect and every
  * `revocationPollMs`), so a check is a memory lookup that `FLUSHALL`, eviction
  * or a Redis restart cannot undo. Until the first load succeeds the state is
- * unknown and `assertRevocable`/`isRevoked` fail closed.
+ * unknown and `isRevoked` fails closed; it fails closed again when Postgres
+ * has not been read for `MAX_STALE_MS` and the bus cannot vouch for the
+ * time since (not subscribed, or a connection lost since the last read).
  */
 @Injectable()
 export class RevocationService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,6 +48,12 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
   private readonly revoked = new RevocationSet();
   private readonly bus?: RevocationBus;
   private loaded = false;
+  /** `performance.now()` until which the last successful read vouches for the set. */
+  private freshUntil = 0;
+  /** Bumped whenever a Redis connection is lost: bus messages may have been missed since. */
+  private epoch = 0;
+  /** The bus has been listening, without a loss, since before the last successful read. */
+  private busCovers = false;
   /** Database time from which the next poll reads. */
   private since?: Date;
   private lastPurge = 0;
@@ -70,6 +85,9 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
   /** Whether a token is revoked; `E_AUTH_UNAVAILABLE` while the state was never loaded. */
   isRevoked(token: { jti: string; sid: string }): boolean {
     if (!this.loaded) throw AuthError.unavailable();
+    if (performance.now() > this.freshUntil && !(this.busCovers && this.bus?.listening)) {
+      throw AuthError.unavailable();
+    }
     return this.revoked.has('jti', token.jti) || this.revoked.has('sid', token.sid);
   }
 
@@ -96,6 +114,10 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
       // After a reconnect, bus messages may have been missed: read Postgres again.
       this.unwatch = this.redis.onStateChange((event) => {
         if (event === 'ready') this.refresh('reconnect');
+        else {
+          this.epoch++;
+          this.busCovers = false;
+        }
       });
     }
     this.timer = setInterval(() => this.refresh('poll'), this.options.revocationPollMs);
@@ -137,6 +159,8 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
 
   /** Reads new revocations (all unexpired ones when `since` is unset) and prunes expired ones. */
   private async poll(): Promise<void> {
+    const epoch = this.epoch;
+    const listening = this.bus?.listening ?? false;
     try {
       const [{ now }] = await this.rows.query<Array<{ now: Date }>>('SELECT now() AS now');
       const query = this.rows
@@ -149,6 +173,8 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
       this.since = new Date(new Date(now).getTime() - POLL_OVERLAP_MS);
       if (!this.loaded) this.logger.log(`revocations loaded (${this.revoked.size} active)`);
       this.loaded = true;
+      this.freshUntil = performance.now() + Math.max(MAX_STALE_MS, 10 * this.options.revocationPollMs);
+      this.busCovers = listening && epoch === this.epoch;
       this.revoked.prune();
       await this.purge();
     } catch (error) {

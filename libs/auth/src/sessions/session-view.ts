@@ -1,3 +1,5 @@
+import type { SessionEntity } from '../entities/session.entity';
+
 /** What a user sees of one of their sessions (never the secret or its hash). */
 export interface SessionView {
   id: string;
@@ -13,3 +15,12 @@ export interface SessionMeta {
   userAgent?: string;
   ip?: string;
 }
+
+export const toSessionView = (s: SessionEntity): SessionView => ({
+  id: s.id,
+  createdAt: s.createdAt.toISOString(),
+  lastUsedAt: s.lastUsedAt.toISOString(),
+  expiresAt: s.expiresAt.toISOString(),
+  userAgent: s.userAgent,
+  ip: s.ip,
+});

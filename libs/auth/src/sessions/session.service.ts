@@ -1,6 +1,5 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { RedisConnection } from '@app/redis';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuthError } from '../auth.errors';
@@ -10,8 +9,7 @@ import { RefreshRotationEntity } from '../entities/refresh-rotation.entity';
 import { SessionEntity } from '../entities/session.entity';
 import { FOREIGN_KEY_VIOLATION, pgCode } from '../postgres-errors';
 import { RevocationService } from '../revocation/revocation.service';
-import { SessionHotStore, toSessionView } from './session-hot-store';
-import type { SessionMeta, SessionView } from './session-view';
+import { toSessionView, type SessionMeta, type SessionView } from './session-view';
 
 /** Revocations of a session outlive its last access token by this margin (clock skew between instances). */
 const SKEW_MS = 60_000;
@@ -32,20 +30,24 @@ function parseRefreshToken(token: string): { id: string; secret: string } | unde
  * compare-and-set on the current hash, so a token works once; presenting a
  * rotated one is reuse and ends the session. Ending a session revokes every
  * access token issued for it (a `sid` revocation).
+ *
+ * Sessions live in Postgres only. A Redis copy (the design's `{prefix}:s:{id}`
+ * and `{prefix}:us:{userId}`) would be read by nothing on a hot path
+ * (refresh must compare-and-set in Postgres, access checks use the in-memory
+ * revocations) and could only disagree with the truth after a flush, an
+ * eviction or a write made while Redis was down: a session list missing a
+ * live session hides it from the user who wants to end it.
  */
 @Injectable()
 export class SessionService {
   private readonly options: ResolvedAuthOptions;
-  private readonly hot: SessionHotStore;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly revocations: RevocationService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
-    @Optional() redis?: RedisConnection,
   ) {
     this.options = resolveAuthOptions(options);
-    this.hot = new SessionHotStore(redis, this.options.prefix);
   }
 
   /** A new session; `E_AUTH_INVALID_CREDENTIALS` when the user was deleted since their credentials were checked. */
@@ -71,7 +73,6 @@ export class SessionService {
         }
         throw error;
       });
-    await this.hot.put([session], userId);
     return { session, refreshToken: `${session.id}.${secret}` };
   }
 
@@ -102,10 +103,7 @@ export class SessionService {
       await tx.insert(RefreshRotationEntity, { secretHash: oldHash, sessionId: parsed.id, rotatedAt: new Date() });
       return tx.findOneByOrFail(SessionEntity, { id: parsed.id });
     });
-    if (session) {
-      await this.hot.put([session], session.userId);
-      return { session, refreshToken: `${session.id}.${secret}` };
-    }
+    if (session) return { session, refreshToken: `${session.id}.${secret}` };
     const reused = await this.db
       .getRepository(RefreshRotationEntity)
       .existsBy({ secretHash: oldHash, sessionId: parsed.id });
@@ -118,15 +116,12 @@ export class SessionService {
 
   /** The user's live sessions, newest first. */
   async list(userId: string): Promise<SessionView[]> {
-    const hot = await this.hot.list(userId);
-    if (hot) return hot.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const rows = await this.db
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
       .where('s.user_id = :userId AND s.revoked_at IS NULL AND s.expires_at > now()', { userId })
       .orderBy('s.created_at', 'DESC')
       .getMany();
-    await this.hot.put(rows, userId); // read repair after a flush or eviction
     return rows.map(toSessionView);
   }
 
@@ -170,14 +165,14 @@ export class SessionService {
 
   /**
    * Revokes the sessions' access tokens (Postgres first: fail closed), then
-   * marks the sessions ended so their refresh tokens stop working, then drops
-   * the hot copies. Returns the ids ended.
+   * marks the sessions ended so their refresh tokens stop working. Returns
+   * the ids ended.
    */
   private async end(filter: { ids?: string[]; userId?: string }): Promise<string[]> {
     const query = this.db
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
-      .select(['s.id', 's.userId'])
+      .select(['s.id'])
       .where(`s.revoked_at IS NULL AND s.expires_at > now() - make_interval(secs => :ttl)`, {
         ttl: this.options.jwt.accessTtl,
       });
@@ -188,12 +183,6 @@ export class SessionService {
     const ids = sessions.map((s) => s.id);
     await this.revokeAccess(ids);
     await this.db.getRepository(SessionEntity).update(ids, { revokedAt: new Date() });
-    for (const userId of new Set(sessions.map((s) => s.userId))) {
-      await this.hot.remove(
-        userId,
-        sessions.filter((s) => s.userId === userId).map((s) => s.id),
-      );
-    }
     return ids;
   }
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import { STRICT_THROTTLE_KEY, THROTTLER } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth.options';
+import { normalizeEmail } from '../users/user-accounts.service';
 
 interface TrackedRequest {
   ip?: string;
@@ -23,7 +24,7 @@ const isStrict = (context: ExecutionContext) => Reflect.getMetadata(STRICT_THROT
 function bodyEmail(context: ExecutionContext): string | undefined {
   const body = request(context).body as { email?: unknown } | undefined;
   const email = body?.email;
-  return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
+  return typeof email === 'string' ? normalizeEmail(email) : undefined;
 }
 
 /**

@@ -16,7 +16,8 @@ export interface NewAccount {
   password: string;
 }
 
-const normalizeEmail = (email: string) => email.trim().toLowerCase();
+/** The one form of an email the accounts store and look up (and the login throttle counts by). */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Accounts: register, check credentials, bootstrap the admin. */
 @Injectable()
