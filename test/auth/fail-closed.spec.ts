@@ -49,7 +49,7 @@ describe('Revocation state fails closed', () => {
         sub: rows[0].id,
         role: 'user',
         sid: '00000000-0000-4000-8000-000000000000',
-        jti: 'j1',
+        jti: '00000000-0000-4000-8000-000000000001',
         iat: now,
         exp: now + 600,
       },

@@ -16,6 +16,7 @@ import { AppConfigModule, type AppConfigOptions } from './config/app-config.modu
 import { DatabaseModule } from './database/database.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { LoggingModule } from './logging/logging.module';
+import { AuthPingController } from './ping/auth-ping.controller';
 import { PingController } from './ping/ping.controller';
 
 // Probes, Prometheus and the benchmark ceiling are open to anyone and never
@@ -75,7 +76,7 @@ for (const controller of [HealthController, MetricsController, PingController]) 
     UsersModule,
     BoardroomsModule,
   ],
-  controllers: [PingController],
+  controllers: [PingController, AuthPingController],
   providers: [
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     // Order matters: authenticate, then check the role, then count per user.

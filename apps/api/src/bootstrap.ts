@@ -5,13 +5,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { HttpMetricsService } from '@app/metrics';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import type { AppConfigOptions } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.constants';
 import type { ErrorBody } from './http/all-exceptions.filter';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
+import { APP_PINO } from './logging/logging.module';
+import { PinoLoggerService } from './logging/pino-logger.service';
+import { logRequests } from './logging/request-log';
 
 /** Routes served outside `/api/v1`: probes, Prometheus, docs and the dashboard. */
 const UNPREFIXED = ['health/live', 'health/ready', 'health/redis', 'metrics'];
@@ -59,13 +61,16 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     bodyLimit: MAX_BODY_LIMIT,
     return503OnClosing: true,
     frameworkErrors: onFrameworkError,
+    // No Express-style middleware in this app: without middie, Fastify runs
+    // no middleware engine per request (Nest would register it regardless).
+    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     bufferLogs: true,
     abortOnError: false,
   });
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PinoLoggerService));
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
@@ -73,10 +78,6 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     // Fastify reads bodyLimit per route; the config is known only after the
     // module graph is built, so it is applied as each route is registered.
     route.bodyLimit ??= config.http.bodyLimit;
-  });
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    done();
   });
   // Responses finished while the server shuts down close their connection:
   // an idle keep-alive socket (a load balancer's, a client pool's) would
@@ -86,11 +87,15 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     closing = true;
     done();
   });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
+  // One hook for both headers (every hook is a step of every request). onSend
+  // runs for every reply Fastify sends: handlers', errors', 404s'.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
   app.get(HttpMetricsService).instrument(fastify);
+  if (config.log.http) logRequests(fastify, app.get(APP_PINO));
 
   app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED });
   const document = () =>

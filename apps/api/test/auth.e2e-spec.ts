@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DEV_JWT_SECRET } from '../src/config/env.schema';
 import type { AuthClient } from '../../../test/support/auth-client';
 import { startAuthInstance, type AuthInstance } from '../../../test/support/auth-app';
@@ -187,7 +188,7 @@ describe('Auth (e2e)', () => {
       sub: id,
       role: 'admin',
       sid: '00000000-0000-4000-8000-000000000000',
-      jti: 'x',
+      jti: randomUUID(),
       iat: now(),
     });
 

@@ -1,3 +1,7 @@
+/** DI token of the `AuthModuleOptions` with every default applied (resolved once). */
+export const AUTH_RESOLVED_OPTIONS = 'AUTH:RESOLVED_OPTIONS';
+/** DI token of the `CachedReflector` the auth guards read route metadata through. */
+export const AUTH_REFLECTOR = 'AUTH:REFLECTOR';
 /** Metadata key set by `@Public()`: the JWT guard lets the route through without a token. */
 export const IS_PUBLIC_KEY = 'AUTH:PUBLIC';
 /** Metadata key set by `@Roles(...)`. */

@@ -13,7 +13,7 @@ import { RolesGuard } from './guards/roles.guard';
 import { RevocationService } from './revocation/revocation.service';
 import { SessionService } from './sessions/session.service';
 import { RateLimitGuard } from './throttle/rate-limit.guard';
-import { ResilientThrottlerStorage } from './throttle/resilient-throttler.storage';
+import { SharedThrottlerStorage } from './throttle/shared-throttler.storage';
 import { AccessTokenService } from './tokens/access-token.service';
 import { PasswordHasher } from './users/password-hasher';
 import { UserAccountsService } from './users/user-accounts.service';
@@ -33,7 +33,7 @@ import { UserAccountsService } from './users/user-accounts.service';
     JwtAuthGuard,
     PasswordHasher,
     RateLimitGuard,
-    ResilientThrottlerStorage,
+    SharedThrottlerStorage,
     RevocationService,
     RolesGuard,
     SessionService,

@@ -37,7 +37,7 @@ export class AuthService {
     const { session, refreshToken } = await this.sessions.create(verified.id, meta);
     const user = await this.accounts.findById(verified.id);
     if (!user) throw new AuthError('E_AUTH_INVALID_CREDENTIALS', 'Invalid email or password');
-    return this.pair(await this.tokens.sign(user.id, user.role, session.id), refreshToken);
+    return this.pair(this.tokens.sign(user.id, user.role, session.id), refreshToken);
   }
 
   /** A new pair for a refresh token; the role is read again, so a role change applies at the next refresh. */
@@ -45,7 +45,7 @@ export class AuthService {
     const rotated = await this.sessions.rotate(refreshToken, meta);
     const user = await this.accounts.findById(rotated.session.userId);
     if (!user) throw new AuthError('E_AUTH_REFRESH_INVALID', 'Invalid refresh token');
-    return this.pair(await this.tokens.sign(user.id, user.role, rotated.session.id), rotated.refreshToken);
+    return this.pair(this.tokens.sign(user.id, user.role, rotated.session.id), rotated.refreshToken);
   }
 
   /** Revokes this access token and ends its session (and so every token of that session). */
@@ -61,12 +61,6 @@ export class AuthService {
   async logoutAll(caller: AuthenticatedUser): Promise<void> {
     await this.revokeToken(caller);
     await this.sessions.endAll(caller.id);
-  }
-
-  async me(caller: AuthenticatedUser): Promise<PublicUser> {
-    const user = await this.accounts.findById(caller.id);
-    if (!user) throw AuthError.unauthenticated('Account no longer exists');
-    return toPublicUser(user);
   }
 
   private revokeToken(caller: AuthenticatedUser): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const SAFE = /^[A-Za-z0-9:_.-]{1,200}$/;
 
@@ -9,14 +9,14 @@ const SAFE = /^[A-Za-z0-9:_.-]{1,200}$/;
  * glob characters or Cluster hash tags, and key length stays bounded.
  */
 export function safeSegment(input: string): string {
-  return SAFE.test(input) ? input : `h.${createHash('sha256').update(input).digest('base64url')}`;
+  return SAFE.test(input) ? input : `h.${hash('sha256', input, 'base64url')}`;
 }
 
 const SAFE_NAMESPACE = /^[A-Za-z0-9_.-]{1,100}$/;
 
 /** Like `safeSegment`, without `:`, so the namespace of an entry key can be read back. */
 export function safeNamespace(input: string): string {
-  return SAFE_NAMESPACE.test(input) ? input : `h.${createHash('sha256').update(input).digest('base64url')}`;
+  return SAFE_NAMESPACE.test(input) ? input : `h.${hash('sha256', input, 'base64url')}`;
 }
 
 /** Canonical JSON: object keys sorted, so `{a,b}` and `{b,a}` give the same key. */

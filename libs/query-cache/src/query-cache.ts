@@ -15,7 +15,7 @@ import { QueryCacheArgumentError } from './query-cache.errors';
 import { resolveQueryCacheOptions } from './query-cache.constants';
 import type { CachedReadOptions, QueryCacheOptions, ResolvedQueryCacheOptions } from './query-cache.options';
 import { QueryCacheSubscriber } from './query-cache.subscriber';
-import { repositoryKey, sqlKey } from './query-key';
+import { plainKeyRead, primaryKeyReadKey, repositoryKey, sqlKey } from './query-key';
 import { idOf, QueryTags } from './query-tags';
 import { joinedByFind, primaryKeyOf, readTags } from './read-tags';
 import { TableIndex } from './sql-tables';
@@ -38,6 +38,7 @@ export class QueryCache {
   readonly tables: TableIndex;
   private readonly logger = new Logger('QueryCache');
   private readonly views = new WeakMap<Repository<ObjectLiteral>, CachedRepository<ObjectLiteral>>();
+  private readonly eager = new WeakMap<EntityMetadata, Set<EntityMetadata>>();
   private subscriber?: QueryCacheSubscriber;
 
   constructor(
@@ -153,9 +154,12 @@ export class QueryCache {
     load: () => Promise<R>,
     options: CachedReadOptions,
   ): Promise<R> {
-    const key = repositoryKey(metadata.name, method, [find]);
-    const joined = [...joinedByFind(metadata, find), ...this.metadataOf(options.entities)];
-    const scope = { main: metadata, rowId: primaryKeyOf(metadata, byKeyWhere), joined };
+    const rowId = primaryKeyOf(metadata, byKeyWhere);
+    const byKey = rowId !== undefined && plainKeyRead(metadata, find);
+    const key = byKey ? primaryKeyReadKey(metadata.name, method, rowId) : repositoryKey(metadata.name, method, [find]);
+    const reached = byKey ? this.eagerlyJoined(metadata) : joinedByFind(metadata, find);
+    const joined = [...reached, ...this.metadataOf(options.entities)];
+    const scope = { main: metadata, rowId, joined };
     const tags = [...readTags(scope, this.tags, this.options.relationTags), ...(options.tags ?? [])];
     return cachedRead(
       this.cache,
@@ -185,6 +189,13 @@ export class QueryCache {
     const key = sqlKey(main.metadata.name, method, sql, parameters);
     const spec = { key, tags, ttl: options.ttl ?? this.options.ttl, shape, metadata: main.metadata, load };
     return cachedRead(this.cache, spec, this.logger);
+  }
+
+  /** What a find without `relations`, `order` or relation filters joins (eager relations only), once per entity. */
+  private eagerlyJoined(metadata: EntityMetadata): Set<EntityMetadata> {
+    let joined = this.eager.get(metadata);
+    if (!joined) this.eager.set(metadata, (joined = joinedByFind(metadata, {})));
+    return joined;
   }
 
   private metadataOf(targets: CachedReadOptions['entities']): EntityMetadata[] {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createClient, type RedisClientType } from '@redis/client';
+import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import { EventEmitter } from 'node:events';
 import { CLOSE_TIMEOUT_MS } from './redis.constants';
 import { withDeadline } from './deadline';
@@ -36,6 +36,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private firstAttempt: Promise<boolean> = Promise.resolve(false);
   /** The error that ended the first connection attempt (none when its deadline passed). */
   private firstError?: Error;
+  /** Consecutive failed calls (see `breakerThreshold`). */
+  private failures = 0;
+  /** The shared breaker is open: calls through `whenAvailable` fail at once until a probe answers. */
+  private tripped = false;
+  private probe?: NodeJS.Timeout;
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
     this.options = resolveRedisOptions(options);
@@ -86,6 +91,17 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.commandClient?.isReady ?? false;
   }
 
+  /**
+   * True when a call is worth sending: the socket is up and the last
+   * `breakerThreshold` calls did not all fail. One view of Redis's health for
+   * every library on this connection: while it is false, callers that have a
+   * fallback (rate limits, the cache) use it at once instead of waiting out a
+   * deadline. A background `PING` makes it true again.
+   */
+  get available(): boolean {
+    return !this.tripped && this.isReady;
+  }
+
   /** True while the subscriber connection is up (pub/sub messages can arrive). */
   get subscriberReady(): boolean {
     return this.subscriberClient?.isReady ?? false;
@@ -108,7 +124,28 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
    * paused or partitioned Redis goes through here.
    */
   run<T>(operation: (client: RedisClient) => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
-    return withDeadline(operation(this.client), timeoutMs);
+    return withDeadline(operation(this.client), timeoutMs).then(
+      (value) => {
+        this.failures = 0;
+        return value;
+      },
+      (error: unknown) => {
+        this.noteFailure(error);
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * `run`, unless Redis is known to be unavailable (`available` false): then
+   * it rejects at once with `RedisUnavailableError`, so no request waits on a
+   * dead or paused server that the shared breaker has already seen failing.
+   */
+  runIfAvailable<T>(operation: (client: RedisClient) => Promise<T>, timeoutMs?: number): Promise<T> {
+    if (!this.available) {
+      return Promise.reject(new RedisUnavailableError('Redis is unavailable (connection breaker open)'));
+    }
+    return this.run(operation, timeoutMs);
   }
 
   /** Round-trip latency of a `PING` in milliseconds; rejects past the deadline. */
@@ -150,6 +187,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.probe);
+    this.probe = undefined;
     const clients = [this.commandClient, this.subscriberClient].filter((c): c is RedisClient => !!c);
     this.commandClient = this.subscriberClient = undefined;
     this.events.removeAllListeners();
@@ -198,6 +237,35 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       const timer = setTimeout(() => done(bothReady()), this.options.connectTimeoutMs);
       for (const c of clients) c.on('ready', onReady).on('error', onError);
     });
+  }
+
+  /** A deadline miss or a connection error counts against Redis's health; an error reply (the server answered) does not. */
+  private noteFailure(error: unknown): void {
+    if (error instanceof ErrorReply) return;
+    this.failures++;
+    if (this.tripped || this.failures < this.options.breakerThreshold) return;
+    this.tripped = true;
+    this.logger.warn(`Redis failed ${this.failures} calls in a row: unavailable until it answers a PING`);
+    this.events.emit('down');
+    this.probe = setInterval(() => void this.probeOnce(), this.options.probeIntervalMs);
+    this.probe.unref();
+  }
+
+  private async probeOnce(): Promise<void> {
+    const client = this.commandClient;
+    if (!client?.isReady) return;
+    try {
+      await withDeadline(client.ping(), this.options.commandTimeoutMs);
+    } catch {
+      return;
+    }
+    if (!this.tripped) return;
+    clearInterval(this.probe);
+    this.probe = undefined;
+    this.tripped = false;
+    this.failures = 0;
+    this.logger.log('Redis answers again');
+    this.events.emit('ready');
   }
 
   /** Error texts come from the server and the socket: none should hold the password, but none may. */

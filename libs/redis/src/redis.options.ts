@@ -43,6 +43,20 @@ export interface RedisModuleOptions {
    * @default 'app'
    */
   clientName?: string;
+  /**
+   * Consecutive failed calls (deadline misses and connection errors; error
+   * replies such as `WRONGTYPE` do not count) after which Redis counts as
+   * unavailable for every user of this connection (see
+   * `RedisConnection.available`), until a probe `PING` answers.
+   * @default 3
+   */
+  breakerThreshold?: number;
+  /**
+   * While Redis counts as unavailable, how often a `PING` checks whether it
+   * answers again, in milliseconds.
+   * @default 500
+   */
+  probeIntervalMs?: number;
 }
 
 /** `RedisModuleOptions` with every default applied. */
@@ -58,5 +72,7 @@ export function resolveRedisOptions(options: RedisModuleOptions): ResolvedRedisO
     reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 2_000,
     warnWithoutPassword: options.warnWithoutPassword ?? false,
     clientName: options.clientName ?? 'app',
+    breakerThreshold: options.breakerThreshold ?? 3,
+    probeIntervalMs: options.probeIntervalMs ?? 500,
   };
 }

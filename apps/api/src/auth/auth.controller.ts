@@ -11,6 +11,7 @@ import {
   type SessionMeta,
   type TokenPair,
 } from '@app/auth';
+import { UsersService } from '../users/users.service';
 import { LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './auth.dto';
 
 const metaOf = (request: FastifyRequest): SessionMeta => ({
@@ -22,7 +23,10 @@ const metaOf = (request: FastifyRequest): SessionMeta => ({
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+  ) {}
 
   @Public()
   @StrictThrottle()
@@ -67,6 +71,6 @@ export class AuthController {
   @Get('me')
   @ApiBearerAuth()
   me(@CurrentUser() caller: AuthenticatedUser): Promise<PublicUser> {
-    return this.auth.me(caller);
+    return this.users.me(caller);
   }
 }

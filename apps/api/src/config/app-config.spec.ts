@@ -86,9 +86,9 @@ describe(validateEnv.name, () => {
 
     it('has the documented defaults', () => {
       const { auth } = validateEnv({});
-      expect(auth.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, refreshTtl: 7200 });
+      expect(auth.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, refreshTtl: 7200, tokenCacheSize: 10_000 });
       expect(auth.admin).toBeUndefined();
-      expect(auth.throttle).toEqual({ authLimit: 10, authTtl: 60, userLimit: 600, userTtl: 60 });
+      expect(auth.throttle).toEqual({ authLimit: 10, authTtl: 60, userLimit: 600, userTtl: 60, syncMs: 250 });
     });
 
     it('refuses the default JWT secret in production, and short secrets anywhere, without echoing them', () => {

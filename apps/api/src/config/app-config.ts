@@ -43,6 +43,7 @@ export interface AppConfig {
       readonly publicKey?: string;
       readonly accessTtl: number;
       readonly refreshTtl: number;
+      readonly tokenCacheSize: number;
     };
     readonly admin?: { readonly email: string; readonly password: string };
     readonly throttle: {
@@ -50,6 +51,7 @@ export interface AppConfig {
       readonly authTtl: number;
       readonly userLimit: number;
       readonly userTtl: number;
+      readonly syncMs: number;
     };
     readonly revocationPollMs: number;
   };
@@ -116,6 +118,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
         publicKey: env.JWT_PUBLIC_KEY,
         accessTtl: env.JWT_ACCESS_TTL,
         refreshTtl: env.JWT_REFRESH_TTL,
+        tokenCacheSize: env.JWT_VERIFIED_CACHE_SIZE,
       },
       admin:
         env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
@@ -124,6 +127,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
         authTtl: env.THROTTLE_AUTH_TTL,
         userLimit: env.THROTTLE_LIMIT,
         userTtl: env.THROTTLE_TTL,
+        syncMs: env.THROTTLE_SYNC_MS,
       },
       revocationPollMs: env.AUTH_REVOCATION_POLL_MS,
     },

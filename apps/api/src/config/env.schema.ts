@@ -107,6 +107,7 @@ export const envSchema = z
     JWT_PUBLIC_KEY: pem,
     JWT_ACCESS_TTL: int(10, 24 * 3600, 900),
     JWT_REFRESH_TTL: int(60, 90 * 24 * 3600, 7200),
+    JWT_VERIFIED_CACHE_SIZE: int(0, 1_000_000, 10_000),
     ADMIN_EMAIL: z
       .email({ error: 'must be an email address' })
       .optional()
@@ -122,6 +123,7 @@ export const envSchema = z
     THROTTLE_AUTH_TTL: int(1, 24 * 3600, 60),
     THROTTLE_LIMIT: int(0, 1_000_000_000, 600),
     THROTTLE_TTL: int(1, 24 * 3600, 60),
+    THROTTLE_SYNC_MS: int(10, 60_000, 250),
     AUTH_REVOCATION_POLL_MS: int(100, 600_000, 2_000),
   })
   .superRefine((env, ctx) => {

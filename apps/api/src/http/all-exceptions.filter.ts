@@ -52,8 +52,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
-      if (typeof payload === 'string') return [status, errorBody(status, payload)];
-      if ('message' in payload) return [status, errorBody(status, (payload as { message: string | string[] }).message)];
+      if (typeof payload === 'string') return [status, errorBody(status, withoutQuery(status, payload))];
+      if ('message' in payload) {
+        const message = (payload as { message: string | string[] }).message;
+        return [status, errorBody(status, typeof message === 'string' ? withoutQuery(status, message) : message)];
+      }
       return [status, payload];
     }
     const domain = domainError(exception);
@@ -71,6 +74,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     return [HttpStatus.INTERNAL_SERVER_ERROR, errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error')];
   }
+}
+
+/**
+ * Nest's "Cannot GET /path?query" for an unknown route, without the query: a
+ * query string may carry a token, and an error body must not echo it.
+ */
+function withoutQuery(status: number, message: string): string {
+  if (status !== 404 || !message.startsWith('Cannot ')) return message;
+  const at = message.indexOf('?');
+  return at < 0 ? message : message.slice(0, at);
 }
 
 function errorBody(statusCode: number, message: string | string[]): ErrorBody {

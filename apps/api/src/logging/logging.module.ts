@@ -1,30 +1,50 @@
-import { Module, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Global, Module } from '@nestjs/common';
+import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
-import { requestId } from '../http/request-id';
+import { BatchedDestination } from './batched-destination';
+import { PinoLoggerService } from './pino-logger.service';
 
-/** Structured JSON logs (pino), one line per request with its id; credentials are redacted. */
+/** DI token of the app's pino logger (the one `PinoLoggerService` writes to). */
+export const APP_PINO = 'APP:PINO';
+
+/**
+ * Structured JSON logs on stdout (pino), written in batches (one write per
+ * 64 KiB or 50 ms, flushed at exit: see `BatchedDestination`), so a request
+ * pays for serializing its line, not for a write. Fields that may hold
+ * credentials are redacted by pino's redaction, compiled once.
+ */
+@Global()
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
+  providers: [
+    {
+      provide: APP_PINO,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        // An explicit wildcard: nestjs-pino's default adds the paths excluded
-        // from the global prefix a second time, which logs those requests twice.
-        forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
-        pinoHttp: {
-          level: config.log.level,
-          autoLogging: config.log.http,
-          genReqId: requestId,
-          redact: {
-            paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            censor: '[redacted]',
+      useFactory: (config: AppConfig) =>
+        pino(
+          {
+            level: config.log.level,
+            redact: {
+              paths: [
+                'password',
+                'refreshToken',
+                'accessToken',
+                'authorization',
+                'headers.authorization',
+                'headers.cookie',
+              ],
+              censor: '[redacted]',
+            },
           },
-          quietReqLogger: true,
-        },
-      }),
-    }),
+          new BatchedDestination(),
+        ),
+    },
+    {
+      provide: PinoLoggerService,
+      inject: [APP_PINO],
+      useFactory: (logger: pino.Logger) => new PinoLoggerService(logger),
+    },
   ],
+  exports: [APP_PINO, PinoLoggerService],
 })
 export class LoggingModule {}

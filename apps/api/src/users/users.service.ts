@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { QueryCache } from '@app/query-cache';
-import { SessionService, toPublicUser, UserEntity, type AuthenticatedUser, type PublicUser } from '@app/auth';
+import {
+  AuthError,
+  SessionService,
+  toPublicUser,
+  UserEntity,
+  type AuthenticatedUser,
+  type PublicUser,
+} from '@app/auth';
 import { BoardroomMemberEntity } from '../boardrooms/boardroom-member.entity';
 import { BoardroomEntity } from '../boardrooms/boardroom.entity';
 import { DomainError, pgCode, UNIQUE_VIOLATION } from '../common/domain.errors';
@@ -25,6 +32,17 @@ export class UsersService {
   async get(id: string): Promise<PublicUser> {
     const user = await this.qc.cached(UserEntity).findOneBy({ id });
     if (!user) throw DomainError.notFound('User');
+    return toPublicUser(user);
+  }
+
+  /**
+   * `GET /auth/me`: the caller, read through the query cache (and invalidated
+   * with every other view of the user). An account deleted after the token
+   * was issued answers 401, as the auth library's own lookup does.
+   */
+  async me(caller: AuthenticatedUser): Promise<PublicUser> {
+    const user = await this.qc.cached(UserEntity).findOneBy({ id: caller.id });
+    if (!user) throw AuthError.unauthenticated('Account no longer exists');
     return toPublicUser(user);
   }
 

@@ -1,7 +1,7 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY } from '../auth.constants';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { AUTH_REFLECTOR, IS_PUBLIC_KEY } from '../auth.constants';
 import { AuthError } from '../auth.errors';
+import type { CachedReflector } from './cached-reflector';
 import { RevocationService } from '../revocation/revocation.service';
 import type { AuthenticatedUser } from '../tokens/access-token.claims';
 import { AccessTokenService } from '../tokens/access-token.service';
@@ -13,18 +13,20 @@ interface AuthRequest {
 
 /**
  * Global guard: every route needs a valid, unrevoked access token unless it
- * is `@Public()`. The revocation check is a memory lookup; while the
- * revocation state has never been loaded it fails closed (503).
+ * is `@Public()`. Synchronous and allocation-light: verification is a cache
+ * lookup for a token seen before (a signature check otherwise), and the
+ * revocation check, made on every request, is a memory lookup; while the
+ * revocation state is unknown it fails closed (503).
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    @Inject(AUTH_REFLECTOR) private readonly reflector: CachedReflector,
     private readonly tokens: AccessTokenService,
     private readonly revocations: RevocationService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) {
       return true;
     }
@@ -32,7 +34,7 @@ export class JwtAuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
     if (!match) throw AuthError.unauthenticated('Missing bearer token');
-    const user = await this.tokens.verify(match[1]);
+    const user = this.tokens.verify(match[1]);
     if (this.revocations.isRevoked(user)) throw AuthError.unauthenticated('Token has been revoked');
     request.user = user;
     return true;

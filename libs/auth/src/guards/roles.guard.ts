@@ -1,13 +1,13 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { ROLES_KEY, type Role } from '../auth.constants';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { AUTH_REFLECTOR, ROLES_KEY, type Role } from '../auth.constants';
 import { AuthError } from '../auth.errors';
+import type { CachedReflector } from './cached-reflector';
 import type { AuthenticatedUser } from '../tokens/access-token.claims';
 
 /** `@Roles(...)`: 403 for an authenticated caller without the role. Runs after `JwtAuthGuard`. */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(@Inject(AUTH_REFLECTOR) private readonly reflector: CachedReflector) {}
 
   canActivate(context: ExecutionContext): boolean {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [

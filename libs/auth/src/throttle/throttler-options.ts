@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import { STRICT_THROTTLE_KEY, THROTTLER } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth.options';
@@ -29,10 +29,11 @@ function bodyEmail(context: ExecutionContext): string | undefined {
 
 /**
  * One counter per throttler and caller across all routes (not per route, as
- * the library's default key is), hashed so no email or IP appears in a key.
+ * the library's default key is). Emails and IPs are hashed so none appears in
+ * a key; a user id is no secret, and hashing it would cost every request.
  */
 const generateKey = (_context: ExecutionContext, tracker: string, name: string) =>
-  createHash('sha256').update(`${name}:${tracker}`).digest('base64url');
+  tracker.startsWith('u:') ? `${name}:${tracker}` : hash('sha256', `${name}:${tracker}`, 'base64url');
 
 /**
  * Three throttlers: every route per caller (user id, or IP when anonymous),

@@ -1,12 +1,10 @@
-import { JwtService } from '@nestjs/jwt';
-import { generateKeyPairSync } from 'node:crypto';
+import { createSigner } from 'fast-jwt';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { AuthError } from '../auth.errors';
-import type { AuthModuleOptions } from '../auth.options';
-import { authProviders } from '../auth.providers';
+import { resolveAuthOptions, type AuthModuleOptions } from '../auth.options';
 import { AccessTokenService } from './access-token.service';
 
-const jwtFactory = (authProviders[0] as { useFactory: (o: AuthModuleOptions) => JwtService }).useFactory;
-const service = (options: AuthModuleOptions) => new AccessTokenService(jwtFactory(options), options);
+const service = (options: AuthModuleOptions) => new AccessTokenService(resolveAuthOptions(options));
 const pem = (kind: 'rsa' | 'ec') => {
   const pair =
     kind === 'rsa'
@@ -17,45 +15,103 @@ const pem = (kind: 'rsa' | 'ec') => {
     publicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 };
+const SECRET = 'a'.repeat(32);
+const claims = (overrides: Record<string, unknown> = {}) => ({
+  sub: randomUUID(),
+  sid: randomUUID(),
+  jti: randomUUID(),
+  role: 'user',
+  ...overrides,
+});
+/** A token signed with `key` by another signer: what an attacker (or another service) could produce. */
+const signWith = (key: string, payload: Record<string, unknown>, algorithm: 'HS256' | 'RS256' = 'HS256') =>
+  createSigner({ key, algorithm, expiresIn: 60_000 })(payload);
 
 describe(AccessTokenService.name, () => {
   it.each([
     ['RS256', pem('rsa')],
     ['ES256', pem('ec')],
-  ] as const)(
-    'signs and verifies with %s key pairs, with jti, sub, role, sid, iat and exp',
-    async (algorithm, keys) => {
-      const tokens = service({ jwt: { algorithm, ...keys, accessTtl: 60 } });
-      const token = await tokens.sign('user-1', 'admin', 'session-1');
-      const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
-      expect(header.alg).toBe(algorithm);
-      const claims = await tokens.verify(token);
-      expect(claims).toMatchObject({ id: 'user-1', role: 'admin', sid: 'session-1' });
-      expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
-      expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(50);
-    },
-  );
-
-  it('refuses an HS256 token forged with the RS256 public key as the HMAC secret (algorithm confusion)', async () => {
-    const keys = pem('rsa');
-    const rs = service({ jwt: { algorithm: 'RS256', ...keys } });
-    const forged = await new JwtService({ secret: keys.publicKey }).signAsync(
-      { sub: 'x', role: 'admin', sid: 's' },
-      { algorithm: 'HS256', jwtid: 'j', expiresIn: 60 },
-    );
-    await expect(rs.verify(forged)).rejects.toBeInstanceOf(AuthError);
+  ] as const)('signs and verifies with %s key pairs, with jti, sub, role, sid, iat and exp', (algorithm, keys) => {
+    const tokens = service({ jwt: { algorithm, ...keys, accessTtl: 60 } });
+    const user = randomUUID();
+    const session = randomUUID();
+    const token = tokens.sign(user, 'admin', session);
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    expect(header.alg).toBe(algorithm);
+    const verified = tokens.verify(token);
+    expect(verified).toMatchObject({ id: user, role: 'admin', sid: session });
+    expect(verified.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(verified.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(50);
   });
 
-  it('refuses a token signed with another secret, and one with an unknown role', async () => {
-    const ours = service({ jwt: { secret: 'a'.repeat(32) } });
-    const theirs = service({ jwt: { secret: 'b'.repeat(32) } });
-    await expect(ours.verify(await theirs.sign('u', 'user', 's'))).rejects.toMatchObject({
-      code: 'E_AUTH_UNAUTHENTICATED',
-    });
-    const odd = await new JwtService({ secret: 'a'.repeat(32) }).signAsync(
-      { sub: 'u', role: 'root', sid: 's' },
-      { jwtid: 'j', expiresIn: 60 },
+  it('refuses an HS256 token forged with the RS256 public key as the HMAC secret (algorithm confusion)', () => {
+    const keys = pem('rsa');
+    const rs = service({ jwt: { algorithm: 'RS256', ...keys } });
+    const forged = signWith(keys.publicKey, claims({ role: 'admin' }));
+    expect(() => rs.verify(forged)).toThrow(AuthError);
+  });
+
+  it('refuses an unsigned token (alg: none)', () => {
+    const ours = service({ jwt: { secret: SECRET } });
+    const body = Buffer.from(JSON.stringify({ ...claims(), exp: Math.floor(Date.now() / 1000) + 60 })).toString(
+      'base64url',
     );
-    await expect(ours.verify(odd)).rejects.toMatchObject({ code: 'E_AUTH_UNAUTHENTICATED' });
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${body}.`;
+    expect(() => ours.verify(none)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }));
+  });
+
+  it('refuses a token signed with another secret, and one with an unknown role', () => {
+    const ours = service({ jwt: { secret: SECRET } });
+    const theirs = service({ jwt: { secret: 'b'.repeat(32) } });
+    expect(() => ours.verify(theirs.sign(randomUUID(), 'user', randomUUID()))).toThrow(
+      expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }),
+    );
+    expect(() => ours.verify(signWith(SECRET, claims({ role: 'root' })))).toThrow(
+      expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }),
+    );
+  });
+
+  it.each([
+    ['a sub that is not a UUID', { sub: 'not-a-uuid' }],
+    ['a sid that is not a UUID', { sid: "x' OR 1=1" }],
+    ['a jti that is not a UUID', { jti: 42 }],
+    ['no sid', { sid: undefined }],
+    ['no jti', { jti: undefined }],
+  ])('refuses a validly signed token with %s', (_what, overrides) => {
+    const ours = service({ jwt: { secret: SECRET } });
+    expect(() => ours.verify(signWith(SECRET, claims(overrides)))).toThrow(
+      expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }),
+    );
+  });
+
+  it('refuses a validly signed token without exp', () => {
+    const ours = service({ jwt: { secret: SECRET } });
+    const forever = createSigner({ key: SECRET })(claims());
+    expect(() => ours.verify(forever)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }));
+  });
+
+  it('never serves a cached verification past the token expiry', () => {
+    jest.useFakeTimers({ now: Date.now() });
+    try {
+      const ours = service({ jwt: { secret: SECRET, accessTtl: 30 } });
+      const token = ours.sign(randomUUID(), 'user', randomUUID());
+      expect(ours.verify(token).role).toBe('user');
+      expect(ours.verify(token).role).toBe('user');
+      jest.advanceTimersByTime(31_000);
+      expect(() => ours.verify(token)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('verifies a repeated token from its bounded cache, and a tampered copy still fails', () => {
+    const ours = service({ jwt: { secret: SECRET, tokenCacheSize: 2 } });
+    const token = ours.sign(randomUUID(), 'user', randomUUID());
+    ours.verify(token);
+    const [head, body] = token.split('.');
+    expect(() => ours.verify(`${head}.${body}.${'A'.repeat(43)}`)).toThrow(AuthError);
+    // More distinct tokens than the cache holds: each is still verified correctly.
+    for (let i = 0; i < 5; i++) expect(ours.verify(ours.sign(randomUUID(), 'admin', randomUUID())).role).toBe('admin');
+    expect(ours.verify(token).role).toBe('user');
   });
 });

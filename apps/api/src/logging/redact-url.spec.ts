@@ -1,0 +1,18 @@
+import { redactUrl } from './redact-url';
+
+describe(redactUrl.name, () => {
+  it.each([
+    ['/x?access_token=abc&page=2', '/x?access_token=[redacted]&page=2'],
+    ['/x?page=1&Access-Token=abc', '/x?page=1&Access-Token=[redacted]'],
+    ['/x?%61ccess_token=abc', '/x?%61ccess_token=[redacted]'],
+    ['/x?apiKey=k&password=p&refresh_token=r', '/x?apiKey=[redacted]&password=[redacted]&refresh_token=[redacted]'],
+    ['/x?token', '/x?token'],
+    ['/x?%E0%A4%A=1', '/x?%E0%A4%A=1'],
+  ])('%s → %s', (url, expected) => expect(redactUrl(url)).toBe(expected));
+
+  it('returns a URL without credentials as it is', () => {
+    const url = '/api/v1/users?page=2&limit=10';
+    expect(redactUrl(url)).toBe(url);
+    expect(redactUrl('/api/v1/ping')).toBe('/api/v1/ping');
+  });
+});

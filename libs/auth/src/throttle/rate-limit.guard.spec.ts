@@ -1,0 +1,42 @@
+import { Controller, Get } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
+import { CachedReflector } from '../guards/cached-reflector';
+import { SKIP_GENERAL_KEY } from './rate-limit.guard';
+
+@Controller()
+@SkipThrottle()
+class Skipped {
+  @Get()
+  route(): void {}
+}
+
+@Controller()
+class Counted {
+  @Get()
+  route(): void {}
+}
+
+describe('RateLimitGuard', () => {
+  it('reads the key @SkipThrottle() writes (the library does not export it)', () => {
+    const reflector = new CachedReflector();
+    expect(reflector.getAllAndOverride(SKIP_GENERAL_KEY, [Skipped.prototype.route, Skipped])).toBe(true);
+    expect(reflector.getAllAndOverride(SKIP_GENERAL_KEY, [Counted.prototype.route, Counted])).toBeUndefined();
+  });
+});
+
+describe(CachedReflector.name, () => {
+  it('answers like Reflector, remembering per handler and class (a later lookup of the same pair is cached)', () => {
+    const reflector = new CachedReflector();
+    const spy = jest.spyOn(Reflect, 'getMetadata');
+    const first = reflector.getAllAndOverride(SKIP_GENERAL_KEY, [Skipped.prototype.route, Skipped]);
+    const calls = spy.mock.calls.length;
+    expect(reflector.getAllAndOverride(SKIP_GENERAL_KEY, [Skipped.prototype.route, Skipped])).toBe(first);
+    expect(reflector.getAllAndOverride('missing', [Skipped.prototype.route, Skipped])).toBeUndefined();
+    expect(reflector.getAllAndOverride('missing', [Skipped.prototype.route, Skipped])).toBeUndefined();
+    const afterMissing = spy.mock.calls.length;
+    reflector.getAllAndOverride('missing', [Skipped.prototype.route, Skipped]);
+    expect(spy.mock.calls.length).toBe(afterMissing);
+    expect(calls).toBeGreaterThan(0);
+    spy.mockRestore();
+  });
+});

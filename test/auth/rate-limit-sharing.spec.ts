@@ -1,0 +1,148 @@
+import { createClient } from '@redis/client';
+import { getStorageToken } from '@nestjs/throttler';
+import { RedisConnection } from '@app/redis';
+import { startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { waitFor } from '../support/free-port';
+
+/** What `SharedThrottlerStorage.flush` offers the tests (the storage itself is internal to the auth library). */
+interface Flushable {
+  flush(): Promise<void>;
+}
+
+/** Calls per command since the last `CONFIG RESETSTAT`, from Redis's own `INFO commandstats`. */
+async function commandCalls(url: string): Promise<Record<string, number>> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const calls: Record<string, number> = {};
+    for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      calls[match[1]] = Number(match[2]);
+    }
+    return calls;
+  } finally {
+    await client.close();
+  }
+}
+
+async function resetStats(url: string): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  await client.configResetStat();
+  await client.close();
+}
+
+const ADMIN_COMMANDS = new Set(['info', 'config|resetstat', 'config', 'client|setinfo', 'hello', 'client|setname']);
+
+/**
+ * The general per-user limit: counted in memory, shared through Redis in
+ * batches (no Redis command per request), enforced across instances, and
+ * never waiting on a paused Redis.
+ */
+describe('General rate limit shared in batches', () => {
+  let pair: AuthPair;
+  let a: AuthInstance;
+  let b: AuthInstance;
+  let tokenA: string;
+
+  beforeAll(async () => {
+    pair = await startAuthPair({
+      THROTTLE_LIMIT: '30',
+      THROTTLE_TTL: '60',
+      // Long enough that the test, not the timer, decides when counts are shared.
+      THROTTLE_SYNC_MS: '60000',
+      REDIS_COMMAND_TIMEOUT_MS: '300',
+    });
+    ({ a, b } = pair);
+    const user = await a.client.register('limited');
+    tokenA = (await a.client.login(user.email, user.password)).accessToken;
+    // The anonymous register and login were counted per IP: send those now, so the tests below see only theirs.
+    await flush(a);
+  });
+
+  afterAll(() => pair?.close());
+
+  function flush(instance: AuthInstance): Promise<void> {
+    return instance.app.get<Flushable>(getStorageToken()).flush();
+  }
+  const ping = (instance: AuthInstance, token: string) =>
+    instance.client.request('GET', '/api/v1/ping/auth', { token }).then((r) => r.statusCode);
+
+  it('sends no Redis command per request: 25 requests, one batched sync (INFO commandstats)', async () => {
+    await resetStats(pair.redis.url);
+    const statuses = [];
+    for (let i = 0; i < 25; i++) statuses.push(await ping(a, tokenA));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const during = await commandCalls(pair.redis.url);
+    const appCommands = Object.entries(during).filter(([name]) => !ADMIN_COMMANDS.has(name));
+    expect(appCommands).toEqual([]);
+    await flush(a);
+    const after = await commandCalls(pair.redis.url);
+    // One MULTI per caller key: INCRBY (all 25 hits at once), PEXPIRE NX, PTTL.
+    expect(after).toMatchObject({ multi: 1, incrby: 1, pexpire: 1, pttl: 1, exec: 1 });
+  });
+
+  it('enforces one limit across instances once their counts are shared', async () => {
+    // A has counted 25 of 30 and sent them. B learns the total at its first sync.
+    expect(await ping(b, tokenA)).toBe(200);
+    await flush(b);
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push(await ping(b, tokenA));
+    // 26 after B's first request; 4 more are allowed, then 429.
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    await flush(b);
+    // A learns B's hits at its own next sync, which its next request makes due:
+    // that request may still pass (the documented lag of one sync interval).
+    expect([200, 429]).toContain(await ping(a, tokenA));
+    await flush(a);
+    expect(await ping(a, tokenA)).toBe(429);
+  });
+
+  it('keeps answering at once, counting in memory, while Redis is paused', async () => {
+    const user = await a.client.register('paused');
+    const token = (await a.client.login(user.email, user.password)).accessToken;
+    const redis = a.app.get(RedisConnection);
+    pair.redis.pause();
+    try {
+      // Syncs fail against the paused server until the connection's breaker opens.
+      await waitFor(
+        async () => {
+          await flush(a);
+          return !redis.available;
+        },
+        10_000,
+        'the shared Redis breaker to open',
+      );
+      const slowest = await timedRequests(a, token, 20);
+      // No request waited on the paused server (its deadline is 300 ms).
+      expect(slowest.statuses.every((s) => s === 200)).toBe(true);
+      expect(slowest.ms).toBeLessThan(300);
+      // The limit still holds, per instance: 30 in this window.
+      const rest = [];
+      for (let i = 0; i < 11; i++) rest.push(await ping(a, token));
+      expect(rest.slice(0, 10).every((s) => s === 200)).toBe(true);
+      expect(rest[10]).toBe(429);
+    } finally {
+      pair.redis.resume();
+    }
+    await waitFor(() => redis.available, 10_000, 'Redis to be available again');
+    // The counts made during the outage reach Redis.
+    await flush(a);
+    const client = createClient({ url: pair.redis.url });
+    await client.connect();
+    const keys = await client.keys(`${pair.env.CACHE_PREFIX}:rl:default:*`);
+    const totals = await Promise.all(keys.map((k) => client.get(k)));
+    await client.close();
+    expect(totals.map(Number)).toContain(31);
+  });
+
+  async function timedRequests(instance: AuthInstance, token: string, n: number) {
+    const statuses: number[] = [];
+    let ms = 0;
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      statuses.push(await ping(instance, token));
+      ms = Math.max(ms, performance.now() - started);
+    }
+    return { statuses, ms };
+  }
+});

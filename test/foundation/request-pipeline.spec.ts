@@ -1,0 +1,102 @@
+import { createSigner } from 'fast-jwt';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { AppProcess } from '../support/app-process';
+import { waitFor } from '../support/free-port';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+
+const ROOT = resolve(__dirname, '../..');
+const SECRET = 'request-pipeline-test-secret-0123456789';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  reqId?: string;
+  url?: string;
+  route?: string;
+  statusCode?: number;
+  user?: string;
+}
+
+/** The compiled app with request logs on: one JSON line per request, credentials redacted, claims checked. */
+describe('Request pipeline (compiled app, request logs on)', () => {
+  let db: TestDatabase;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await AppProcess.start(
+      { DATABASE_URL: db.url, HTTP_LOG: 'true', LOG_LEVEL: 'info', JWT_SECRET: SECRET, REDIS_URL: '' },
+      ROOT,
+    );
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  const lines = (): LogLine[] =>
+    app.output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
+  const requestLine = async (reqId: string): Promise<LogLine> => {
+    let found: LogLine | undefined;
+    // Lines are written in batches (at most 50 ms late).
+    await waitFor(() => !!(found = lines().find((l) => l.reqId === reqId)), 5_000, `the log line of ${reqId}`);
+    return found!;
+  };
+  const fetchWithId = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${app.baseUrl}${path}`, { headers });
+    return { res, id: res.headers.get('x-request-id')!, body: await res.text() };
+  };
+
+  it('writes one line per request with its request id, route pattern, status and caller', async () => {
+    const { id } = await fetchWithId('/api/v1/ping', { 'x-request-id': 'trace-pipeline-1' });
+    expect(id).toBe('trace-pipeline-1');
+    const line = await requestLine(id);
+    expect(line).toMatchObject({ level: 30, msg: 'request completed', route: '/api/v1/ping', statusCode: 200 });
+    expect(lines().filter((l) => l.reqId === id)).toHaveLength(1);
+  });
+
+  it('redacts credentials in logged URLs, and a 404 body does not echo the query string', async () => {
+    const { res, id, body } = await fetchWithId('/api/v1/nowhere?access_token=SECRET-TOKEN-42&page=2');
+    expect(res.status).toBe(404);
+    expect(body).not.toContain('SECRET-TOKEN-42');
+    expect(JSON.parse(body)).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/v1/nowhere' });
+    const line = await requestLine(id);
+    expect(line.url).toBe('/api/v1/nowhere?access_token=[redacted]&page=2');
+    expect(app.output).not.toContain('SECRET-TOKEN-42');
+  });
+
+  it('answers 401, not 500, for a validly signed token whose claims are malformed', async () => {
+    const sign = createSigner({ key: SECRET, expiresIn: 60_000 });
+    const claims = { sid: randomUUID(), jti: randomUUID(), role: 'user' };
+    for (const sub of ['not-a-uuid', "1' OR '1'='1", randomUUID().toUpperCase() + 'x']) {
+      const res = await app.send('GET', '/api/v1/auth/me', { token: sign({ ...claims, sub }) });
+      expect({ sub, status: res.status }).toEqual({ sub, status: 401 });
+    }
+    const unknownRole = await app.send('GET', '/api/v1/ping/auth', {
+      token: sign({ ...claims, sub: randomUUID(), role: 'root' }),
+    });
+    expect(unknownRole.status).toBe(401);
+  });
+
+  it('serves the authenticated constant route and /auth/me (a cached read of the caller)', async () => {
+    const email = `p${randomUUID().slice(0, 8)}@example.com`;
+    const password = 'pipeline-password-1';
+    expect((await app.send('POST', '/api/v1/auth/register', { body: { email, password, name: 'P' } })).status).toBe(
+      201,
+    );
+    const { body } = await app.send('POST', '/api/v1/auth/login', { body: { email, password } });
+    const token = body.accessToken as string;
+    const ping = await app.send('GET', '/api/v1/ping/auth', { token });
+    expect(ping.status).toBe(200);
+    const me = await app.send('GET', '/api/v1/auth/me', { token });
+    expect(me).toMatchObject({ status: 200, body: { email, id: ping.body.user } });
+    expect(ping.body).toEqual({ pong: true, user: me.body.id });
+    // Without a token, the authenticated route is 401.
+    expect((await app.send('GET', '/api/v1/ping/auth')).status).toBe(401);
+  });
+});
