@@ -94,7 +94,18 @@ describe('General rate limit shared in batches', () => {
     // that request may still pass (the documented lag of one sync interval).
     expect([200, 429]).toContain(await ping(a, tokenA));
     await flush(a);
-    expect(await ping(a, tokenA)).toBe(429);
+    const limited = await a.client.request('GET', '/api/v1/ping/auth', { token: tokenA });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Too many requests' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('tells the caller its budget in X-RateLimit-* headers', async () => {
+    const user = await b.client.register('budget');
+    const token = (await b.client.login(user.email, user.password)).accessToken;
+    const res = await b.client.request('GET', '/api/v1/ping/auth', { token });
+    expect(res.headers).toMatchObject({ 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '29' });
+    expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
   });
 
   it('keeps answering at once, counting in memory, while Redis is paused', async () => {

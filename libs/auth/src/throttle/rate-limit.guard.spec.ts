@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
+import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import { CachedReflector } from '../guards/cached-reflector';
-import { SKIP_GENERAL_KEY } from './rate-limit.guard';
+import { THROTTLER_METADATA } from './rate-limit.guard';
+
+const SKIP_GENERAL_KEY = THROTTLER_METADATA.skip;
 
 @Controller()
 @SkipThrottle()
@@ -14,6 +16,10 @@ class Skipped {
 class Counted {
   @Get()
   route(): void {}
+
+  @Get('tuned')
+  @Throttle({ default: { limit: 1, ttl: 1000, blockDuration: 5, getTracker: () => 'x', generateKey: () => 'k' } })
+  tuned(): void {}
 }
 
 describe('RateLimitGuard', () => {
@@ -21,6 +27,20 @@ describe('RateLimitGuard', () => {
     const reflector = new CachedReflector();
     expect(reflector.getAllAndOverride(SKIP_GENERAL_KEY, [Skipped.prototype.route, Skipped])).toBe(true);
     expect(reflector.getAllAndOverride(SKIP_GENERAL_KEY, [Counted.prototype.route, Counted])).toBeUndefined();
+  });
+
+  it('reads every key @Throttle() writes for the general throttler (a route with overrides goes to the library)', () => {
+    const reflector = new CachedReflector();
+    for (const key of THROTTLER_METADATA.overrides) {
+      expect({
+        key,
+        tuned: reflector.getAllAndOverride(key, [Counted.prototype.tuned, Counted]) !== undefined,
+      }).toEqual({
+        key,
+        tuned: true,
+      });
+      expect(reflector.getAllAndOverride(key, [Counted.prototype.route, Counted])).toBeUndefined();
+    }
   });
 });
 

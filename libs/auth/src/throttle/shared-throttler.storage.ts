@@ -63,7 +63,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationSh
     blockDuration: number,
     name: string,
   ): Promise<CounterRecord> {
-    const redisKey = `${this.prefix}:rl:${name}:{${key}}`;
+    const redisKey = this.redisKey(name, key);
     if (!EXACT.has(name)) return this.shared.hit(`${name}:${key}`, redisKey, ttl, limit, blockDuration);
     if (this.redis?.available) {
       try {
@@ -78,6 +78,11 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationSh
     return this.memory.increment(key, ttl, limit, blockDuration, name);
   }
 
+  /** A hit of the general limit, synchronously (the guard's fast path; `increment` gives the same answer). */
+  hitGeneral(key: string, ttl: number, limit: number, blockDuration: number): CounterRecord {
+    return this.shared.hit(`${THROTTLER.user}:${key}`, this.redisKey(THROTTLER.user, key), ttl, limit, blockDuration);
+  }
+
   /** Sends the general-limit counts now (tests; the timer does it every `syncMs`). */
   flush(): Promise<void> {
     return this.shared.sync();
@@ -86,6 +91,11 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationSh
   onApplicationShutdown(): void {
     this.shared.stop();
     this.memory.onApplicationShutdown();
+  }
+
+  /** `{prefix}:rl:{throttler}:{{key}}`: the braces make the counter and its block key one Cluster slot. */
+  private redisKey(name: string, key: string): string {
+    return `${this.prefix}:rl:${name}:{${key}}`;
   }
 
   private async incrementInRedis(key: string, ttl: number, limit: number, block: number): Promise<CounterRecord> {

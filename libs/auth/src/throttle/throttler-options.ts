@@ -5,11 +5,18 @@ import { STRICT_THROTTLE_KEY, THROTTLER } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { normalizeEmail } from '../users/user-accounts.service';
 
-interface TrackedRequest {
+/** The request fields the trackers read. */
+export interface TrackedRequest {
   ip?: string;
   user?: { id: string };
   body?: unknown;
 }
+
+/** The message of every 429. */
+export const THROTTLE_MESSAGE = 'Too many requests';
+
+/** The general limit's caller: the user, or the IP when anonymous. */
+export const generalTracker = (req: TrackedRequest): string => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`);
 
 const request = (context: ExecutionContext) => context.switchToHttp().getRequest<TrackedRequest>();
 const isStrict = (context: ExecutionContext) => Reflect.getMetadata(STRICT_THROTTLE_KEY, context.getHandler()) === true;
@@ -32,7 +39,7 @@ function bodyEmail(context: ExecutionContext): string | undefined {
  * the library's default key is). Emails and IPs are hashed so none appears in
  * a key; a user id is no secret, and hashing it would cost every request.
  */
-const generateKey = (_context: ExecutionContext, tracker: string, name: string) =>
+export const generateKey = (_context: ExecutionContext | undefined, tracker: string, name: string): string =>
   tracker.startsWith('u:') ? `${name}:${tracker}` : hash('sha256', `${name}:${tracker}`, 'base64url');
 
 /**
@@ -43,15 +50,15 @@ const generateKey = (_context: ExecutionContext, tracker: string, name: string) 
 export function throttlerOptions(options: ResolvedAuthOptions): ThrottlerModuleOptions {
   const { authLimit, authTtl, userLimit, userTtl } = options.throttle;
   return {
-    errorMessage: 'Too many requests',
+    errorMessage: THROTTLE_MESSAGE,
     generateKey,
     throttlers: [
       {
         name: THROTTLER.user,
         limit: userLimit,
         ttl: userTtl * 1000,
-        getTracker: (req: TrackedRequest) => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`),
-        // 0 turns the general limit off (it costs one Redis call per request).
+        getTracker: generalTracker,
+        // 0 turns the general limit off.
         skipIf: userLimit === 0 ? () => true : undefined,
       },
       {
