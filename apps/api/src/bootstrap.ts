@@ -11,7 +11,7 @@ import type { AppConfigOptions } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.constants';
 import type { ErrorBody } from './http/all-exceptions.filter';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
-import { APP_PINO } from './logging/logging.module';
+import { APP_LOG_DESTINATION, APP_PINO } from './logging/logging.module';
 import { PinoLoggerService } from './logging/pino-logger.service';
 import { logRequests } from './logging/request-log';
 
@@ -95,7 +95,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     done(null, payload);
   });
   app.get(HttpMetricsService).instrument(fastify);
-  if (config.log.http) logRequests(fastify, app.get(APP_PINO));
+  if (config.log.http) logRequests(fastify, app.get(APP_PINO), app.get(APP_LOG_DESTINATION));
 
   app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED });
   const document = () =>

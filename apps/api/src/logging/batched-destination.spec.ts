@@ -31,5 +31,7 @@ describe(BatchedDestination.name, () => {
     destination.write('e\n');
     destination.close();
     expect(writes).toEqual(['ab\ncd\n', 'e\n']);
+    destination.write('late\n');
+    expect(writes).toEqual(['ab\ncd\n', 'e\n', 'late\n']);
   });
 });

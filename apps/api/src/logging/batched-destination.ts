@@ -31,6 +31,7 @@ export class BatchedDestination {
   private lines: string[] = [];
   private size = 0;
   private timer?: NodeJS.Timeout;
+  private closed = false;
   private readonly onExit = () => this.flush();
 
   constructor(options: BatchedDestinationOptions = {}) {
@@ -42,6 +43,11 @@ export class BatchedDestination {
 
   /** pino calls this with one serialized line (newline included). */
   write(line: string): void {
+    if (this.closed) {
+      // After close (the app is shutting down): no batching, nothing left behind.
+      this.sink.write(line);
+      return;
+    }
     this.lines.push(line);
     this.size += line.length;
     if (this.size >= this.maxBatch) this.flush();
@@ -62,9 +68,14 @@ export class BatchedDestination {
     this.sink.write(batch);
   }
 
-  /** Flushes and stops listening for process exit (tests; the app keeps one for its lifetime). */
+  /**
+   * Flushes, and writes every later line at once: the exit hook is not needed
+   * any more (a process that builds many apps, as a test runner does, would
+   * otherwise collect one per app).
+   */
   close(): void {
     this.flush();
+    this.closed = true;
     process.off('exit', this.onExit);
   }
 }

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
@@ -7,6 +7,8 @@ import { PinoLoggerService } from './pino-logger.service';
 
 /** DI token of the app's pino logger (the one `PinoLoggerService` writes to). */
 export const APP_PINO = 'APP:PINO';
+/** DI token of the destination every log line goes to (pino's, and the request log's). */
+export const APP_LOG_DESTINATION = 'APP:LOG_DESTINATION';
 
 /**
  * Structured JSON logs on stdout (pino), written in batches (one write per
@@ -17,10 +19,11 @@ export const APP_PINO = 'APP:PINO';
 @Global()
 @Module({
   providers: [
+    { provide: APP_LOG_DESTINATION, useFactory: () => new BatchedDestination() },
     {
       provide: APP_PINO,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
+      inject: [APP_CONFIG, APP_LOG_DESTINATION],
+      useFactory: (config: AppConfig, destination: BatchedDestination) =>
         pino(
           {
             level: config.log.level,
@@ -36,7 +39,7 @@ export const APP_PINO = 'APP:PINO';
               censor: '[redacted]',
             },
           },
-          new BatchedDestination(),
+          destination,
         ),
     },
     {
@@ -45,6 +48,13 @@ export const APP_PINO = 'APP:PINO';
       useFactory: (logger: pino.Logger) => new PinoLoggerService(logger),
     },
   ],
-  exports: [APP_PINO, PinoLoggerService],
+  exports: [APP_PINO, APP_LOG_DESTINATION, PinoLoggerService],
 })
-export class LoggingModule {}
+export class LoggingModule implements OnApplicationShutdown {
+  constructor(@Inject(APP_LOG_DESTINATION) private readonly destination: BatchedDestination) {}
+
+  /** Writes what is pending (the process may live on: tests build many apps in one process). */
+  onApplicationShutdown(): void {
+    this.destination.close();
+  }
+}
