@@ -1,0 +1,98 @@
+import { fixed, int, ratio, table } from './markdown';
+
+/** A benchmarked route; `role` names it for the targets. */
+export interface Row {
+  label: string;
+  url: string;
+  headers?: Record<string, string>;
+  role: 'stock' | 'ping' | 'auth' | 'me' | 'user';
+}
+
+/** Medians of one row at one concurrency over the rounds. */
+export interface Measured {
+  row: Row;
+  connections: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  requests: number;
+}
+
+interface Target {
+  what: string;
+  value: (at: (role: Row['role']) => Measured) => number;
+  goal: number;
+  /** true: value must be at least goal; false: at most. */
+  atLeast: boolean;
+}
+
+const TARGETS: Target[] = [
+  {
+    what: 'our ping / stock Nest constant route (req/s)',
+    value: (at) => at('ping').rps / at('stock').rps,
+    goal: 0.8,
+    atLeast: true,
+  },
+  {
+    what: 'authenticated constant / our ping (req/s)',
+    value: (at) => at('auth').rps / at('ping').rps,
+    goal: 0.9,
+    atLeast: true,
+  },
+  {
+    what: 'cached GET /users/:id / our ping (req/s)',
+    value: (at) => at('user').rps / at('ping').rps,
+    goal: 0.6,
+    atLeast: true,
+  },
+  {
+    what: 'cached GET /users/:id p99 / our ping p99',
+    value: (at) => at('user').p99Ms / at('ping').p99Ms,
+    goal: 2,
+    atLeast: false,
+  },
+];
+
+/** The markdown report: one table per concurrency, then the targets. */
+export function renderHttpReport(input: {
+  measured: Measured[];
+  rounds: number;
+  seconds: number;
+  node: string;
+}): string {
+  const levels = [...new Set(input.measured.map((m) => m.connections))];
+  const sections = levels.map((connections) => {
+    const rows = input.measured.filter((m) => m.connections === connections);
+    const ping = rows.find((m) => m.row.role === 'ping')!;
+    const at = (role: Row['role']) => rows.find((m) => m.row.role === role)!;
+    const body = table(
+      ['route', 'req/s', '× our ping', 'p50 ms', 'p99 ms', 'non-2xx / errors'],
+      rows.map((m) => [
+        m.row.label,
+        int(m.rps),
+        ratio(m.rps, ping.rps),
+        fixed(m.p50Ms, 2),
+        fixed(m.p99Ms, 2),
+        `${m.errors} of ${int(m.requests)}`,
+      ]),
+    );
+    const targets = table(
+      ['target', 'goal', 'measured', 'met'],
+      TARGETS.map((t) => {
+        const value = t.value(at);
+        const met = t.atLeast ? value >= t.goal : value <= t.goal;
+        return [t.what, `${t.atLeast ? '≥' : '≤'} ${t.goal}`, fixed(value, 2), met ? 'yes' : 'no'];
+      }),
+    );
+    return `## ${connections} connections\n\n${body}\n\n${targets}`;
+  });
+  return [
+    '# HTTP benchmark',
+    '',
+    `Node ${input.node}; wrk -t1 from its own process; medians of ${input.rounds} rounds of ${input.seconds} s per row, rows interleaved, each after a warm-up.`,
+    'The app runs compiled (`dist/`) with NODE_ENV=production, Postgres, its own redis-server, request logs on (written to bench/results/http-app.log), and the general rate limit on with a limit one user cannot reach.',
+    '',
+    ...sections.flatMap((s) => [s, '']),
+  ].join('\n');
+}
