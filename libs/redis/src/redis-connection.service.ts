@@ -136,18 +136,6 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /**
-   * `run`, unless Redis is known to be unavailable (`available` false): then
-   * it rejects at once with `RedisUnavailableError`, so no request waits on a
-   * dead or paused server that the shared breaker has already seen failing.
-   */
-  runIfAvailable<T>(operation: (client: RedisClient) => Promise<T>, timeoutMs?: number): Promise<T> {
-    if (!this.available) {
-      return Promise.reject(new RedisUnavailableError('Redis is unavailable (connection breaker open)'));
-    }
-    return this.run(operation, timeoutMs);
-  }
-
   /** Round-trip latency of a `PING` in milliseconds; rejects past the deadline. */
   async ping(timeoutMs = this.options.commandTimeoutMs): Promise<number> {
     const started = performance.now();

@@ -36,14 +36,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<unknown>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<unknown>();
     const [status, body] = this.toResponse(exception);
+    // No request-scoped logger: the line names its request, as the request log line does.
+    const request = `request ${http.getRequest<{ id?: string } | undefined>()?.id ?? '-'}`;
     if (status === 503 && exception instanceof Error && exception.cause instanceof Error) {
-      this.logger.warn(`${exception.message}: ${exception.cause.message}`);
+      this.logger.warn(`${request}: ${exception.message}: ${exception.cause.message}`);
     } else if (status === 503 && !(exception instanceof HttpException)) {
-      this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      this.logger.warn(
+        `${request}: database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
     } else if (status >= 500 && !(exception instanceof HttpException)) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        `${request}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+      );
     }
     this.adapterHost.httpAdapter.reply(response, body, status);
   }

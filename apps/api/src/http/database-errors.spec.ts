@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ArgumentsHost } from '@nestjs/common';
 import { createServer } from 'node:net';
@@ -46,10 +47,22 @@ describe('AllExceptionsFilter and an unreachable database', () => {
       httpAdapter: { reply: (_: unknown, body: unknown, status: number) => replies.push({ body, status }) },
     };
     const filter = new AllExceptionsFilter(adapterHost as unknown as HttpAdapterHost);
-    const host = { switchToHttp: () => ({ getResponse: () => ({}) }) } as unknown as ArgumentsHost;
+    const host = {
+      switchToHttp: () => ({ getResponse: () => ({}), getRequest: () => ({ id: 'req-1' }) }),
+    } as unknown as ArgumentsHost;
 
-    filter.catch(await refusedConnection(), host);
-    filter.catch(sqlError('23505', 'duplicate key'), host);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      filter.catch(await refusedConnection(), host);
+      filter.catch(sqlError('23505', 'duplicate key'), host);
+      // The log lines name the request (there is no request-scoped logger to do it).
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^request req-1: database unavailable/));
+      expect(error).toHaveBeenCalledWith(expect.stringMatching(/^request req-1: /));
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+    }
 
     expect(replies[0]).toEqual({
       status: 503,
