@@ -62,6 +62,17 @@ describe(CacheMetricsBridge.name, () => {
     expect(await sample('cache_stale_hits_total', 'namespace="m",layer="l2"')).toBe(1);
   });
 
+  it('exports hits, misses and the hit ratio as of the scrape (no refresh, no lag)', async () => {
+    const ns = cache.namespace('ratio');
+    await ns.getOrSet('k', () => 'v'); // two misses (l1, l2), then a load
+    for (let i = 0; i < 3; i++) await ns.get('k'); // three L1 hits
+    expect(await sample('cache_hits_total', 'namespace="ratio",layer="l1"')).toBe(3);
+    expect(await sample('cache_misses_total', 'namespace="ratio",layer="l1"')).toBe(1);
+    expect(await sample('cache_hit_ratio', 'namespace="ratio",layer="l1"')).toBe(0.75);
+    await ns.get('k');
+    expect(await sample('cache_hit_ratio', 'namespace="ratio",layer="l1"')).toBe(0.8);
+  });
+
   it('exports L1 get durations (sampled), and delete and invalidate durations per layer', async () => {
     const ns = cache.namespace('timed');
     await ns.set('k', 'v');

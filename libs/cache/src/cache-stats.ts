@@ -15,12 +15,15 @@ export type CacheLayer = 'l1' | 'l2';
 export type BusDirection = 'published' | 'received' | 'ignored';
 
 /**
- * Receives every count as it happens (the Prometheus bridge uses this).
- * Durations: `get`/`set`/`load`/`delete`/`invalidate` per layer; L1 reads
- * are timed one in `L1_SAMPLE_EVERY`, and only while an observer listens.
+ * Receives what happens in the cache as it happens (the Prometheus bridge
+ * uses this). Durations: `get`/`set`/`load`/`delete`/`invalidate` per layer;
+ * L1 reads are timed one in `L1_SAMPLE_EVERY`, and only while an observer
+ * listens. `count` is optional: the counts are also kept here, and an
+ * exporter that reads them at scrape time (`CacheService.stats()`) costs a
+ * hit nothing.
  */
 export interface CacheObserver {
-  count(namespace: string, layer: CacheLayer, counter: keyof LayerCounters): void;
+  count?(namespace: string, layer: CacheLayer, counter: keyof LayerCounters): void;
   duration(operation: string, layer: CacheLayer | 'loader', seconds: number): void;
   /** A bus message was published, received or ignored. */
   bus?(direction: BusDirection): void;
@@ -48,7 +51,7 @@ export class CacheStats {
     let layers = this.byNamespace.get(namespace);
     if (!layers) this.byNamespace.set(namespace, (layers = { l1: zero(), l2: zero() }));
     layers[layer][counter]++;
-    this.observer?.count(namespace, layer, counter);
+    this.observer?.count?.(namespace, layer, counter);
   }
 
   duration(operation: string, layer: CacheLayer | 'loader', started: number): void {
