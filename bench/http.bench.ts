@@ -5,7 +5,7 @@
  * interleaved over several rounds (medians reported: the VM is noisy).
  * Run with `npm run bench:http`; writes bench/results/http.md and prints it.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (5 per measurement),
+ * Environment: BENCH_ROUNDS (5), BENCH_SECONDS (4 per measurement),
  * TEST_POSTGRES_URL (the admin URL the tests use).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,8 +20,8 @@ import { assertWrk, wrk, type WrkResult } from './lib/wrk';
 
 const ROOT = process.cwd();
 const RESULTS = join(ROOT, 'bench', 'results');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = [32, 64];
 
 async function json<T>(url: string, init: RequestInit): Promise<T> {
@@ -72,6 +72,7 @@ async function measure(rows: Row[]): Promise<Measured[]> {
         rps: median(results.map((r) => r.rps)),
         p50Ms: median(results.map((r) => r.p50Ms)),
         p99Ms: median(results.map((r) => r.p99Ms)),
+        perRound: results.map((r) => ({ rps: r.rps, p99Ms: r.p99Ms })),
         errors: results.reduce((sum, r) => sum + r.errors, 0),
         requests: results.reduce((sum, r) => sum + r.requests, 0),
       };

@@ -1,4 +1,9 @@
-import { fixed, int, ratio, table } from './markdown';
+import { fixed, int, table } from './markdown';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
 
 /** A benchmarked route; `role` names it for the targets. */
 export interface Row {
@@ -17,11 +22,15 @@ export interface Measured {
   p99Ms: number;
   errors: number;
   requests: number;
+  /** Each round's figures, in round order (ratios are taken within a round, where the machine was the same). */
+  perRound: Array<{ rps: number; p99Ms: number }>;
 }
+
+type Figures = { rps: number; p99Ms: number };
 
 interface Target {
   what: string;
-  value: (at: (role: Row['role']) => Measured) => number;
+  value: (at: (role: Row['role']) => Figures) => number;
   goal: number;
   /** true: value must be at least goal; false: at most. */
   atLeast: boolean;
@@ -66,23 +75,29 @@ export function renderHttpReport(input: {
     const rows = input.measured.filter((m) => m.connections === connections);
     const ping = rows.find((m) => m.row.role === 'ping')!;
     const at = (role: Row['role']) => rows.find((m) => m.row.role === role)!;
+    const rounds = ping.perRound.map((_, r) => (role: Row['role']) => at(role).perRound[r]);
+    // The machine's speed drifts between rounds: a ratio is taken within each round, then the median.
+    const inRounds = (value: (at: (role: Row['role']) => Figures) => number) => rounds.map((round) => value(round));
+    const pingRatio = (m: Measured) => median(m.perRound.map((r, i) => r.rps / ping.perRound[i].rps));
     const body = table(
-      ['route', 'req/s', '× our ping', 'p50 ms', 'p99 ms', 'non-2xx / errors'],
+      ['route', 'req/s', '× our ping (median of rounds)', 'p50 ms', 'p99 ms', 'non-2xx / errors'],
       rows.map((m) => [
         m.row.label,
         int(m.rps),
-        ratio(m.rps, ping.rps),
+        `${fixed(pingRatio(m), 2)}×`,
         fixed(m.p50Ms, 2),
         fixed(m.p99Ms, 2),
         `${m.errors} of ${int(m.requests)}`,
       ]),
     );
     const targets = table(
-      ['target', 'goal', 'measured', 'met'],
+      ['target', 'goal', 'median of rounds', 'rounds', 'met'],
       TARGETS.map((t) => {
-        const value = t.value(at);
+        const values = inRounds(t.value);
+        const value = median(values);
         const met = t.atLeast ? value >= t.goal : value <= t.goal;
-        return [t.what, `${t.atLeast ? '≥' : '≤'} ${t.goal}`, fixed(value, 2), met ? 'yes' : 'no'];
+        const each = values.map((v) => fixed(v, 2)).join(', ');
+        return [t.what, `${t.atLeast ? '≥' : '≤'} ${t.goal}`, fixed(value, 2), each, met ? 'yes' : 'no'];
       }),
     );
     return `## ${connections} connections\n\n${body}\n\n${targets}`;
@@ -90,7 +105,7 @@ export function renderHttpReport(input: {
   return [
     '# HTTP benchmark',
     '',
-    `Node ${input.node}; wrk -t1 from its own process; medians of ${input.rounds} rounds of ${input.seconds} s per row, rows interleaved, each after a warm-up.`,
+    `Node ${input.node}; wrk -t1 from its own process; medians of ${input.rounds} rounds of ${input.seconds} s per row, rows interleaved, each after a warm-up; ratios are taken within each round (the shared VM's speed drifts between rounds) and their median shown.`,
     'The app runs compiled (`dist/`) with NODE_ENV=production, Postgres, its own redis-server, request logs on (written to bench/results/http-app.log), and the general rate limit on with a limit one user cannot reach.',
     '',
     ...sections.flatMap((s) => [s, '']),
