@@ -77,6 +77,34 @@ describe(RedisConnection.name, () => {
     await moduleRef.close();
   });
 
+  it('shares one breaker: error replies leave it closed, deadline misses open it, a PING closes it', async () => {
+    const { moduleRef, redis } = await connection({
+      url: server.url,
+      commandTimeoutMs: 150,
+      breakerThreshold: 3,
+      probeIntervalMs: 50,
+    });
+    const events: string[] = [];
+    redis.onStateChange((event) => events.push(event));
+    await redis.run((c) => c.set('breaker:string', 'x'));
+    // The server answered (WRONGTYPE): not a health failure, however often.
+    for (let i = 0; i < 5; i++) await redis.run((c) => c.lPush('breaker:string', 'y')).catch(() => undefined);
+    expect(redis.available).toBe(true);
+    server.pause();
+    try {
+      for (let i = 0; i < 2; i++) await redis.run((c) => c.get('k')).catch(() => undefined);
+      expect(redis.available).toBe(true);
+      await redis.run((c) => c.get('k')).catch(() => undefined);
+      expect(redis.available).toBe(false);
+      expect(events).toEqual(['down']);
+    } finally {
+      server.resume();
+    }
+    await waitFor(() => redis.available, 5_000, 'the probe to close the breaker');
+    expect(events).toEqual(['down', 'ready']);
+    await moduleRef.close();
+  });
+
   it('reports down when Redis dies, rejects calls at once, and reconnects when it returns', async () => {
     const { moduleRef, redis } = await connection({ url: server.url, reconnectMaxDelayMs: 500 });
     try {

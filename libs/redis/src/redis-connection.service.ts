@@ -38,7 +38,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private firstError?: Error;
   /** Consecutive failed calls (see `breakerThreshold`). */
   private failures = 0;
-  /** The shared breaker is open: calls through `whenAvailable` fail at once until a probe answers. */
+  /** The shared breaker is open: `available` is false until a probe `PING` answers. */
   private tripped = false;
   private probe?: NodeJS.Timeout;
 
