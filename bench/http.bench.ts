@@ -107,6 +107,14 @@ async function main(): Promise<void> {
       readyPath: '/ping',
     });
     servers.push(stock);
+    const bare = await HttpServerProcess.start({
+      label: 'bare node:http',
+      script: join(ROOT, 'dist/bench/bench/peers/bare-http-app.js'),
+      args: (port) => [String(port)],
+      logFile,
+      readyPath: '/',
+    });
+    servers.push(bare);
     const app = await HttpServerProcess.start({
       label: 'our app',
       script: join(ROOT, 'dist/apps/api/src/main.js'),
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
     servers.push(app);
     const { auth, id } = await signIn(app.url);
     const rows: Row[] = [
+      { label: 'bare node:http, constant JSON (physical reference)', url: `${bare.url}/`, role: 'bare' },
       { label: 'stock Nest 12 (Fastify), constant route', url: `${stock.url}/ping`, role: 'stock' },
       { label: 'ours: GET /api/v1/ping (no auth)', url: `${app.url}/api/v1/ping`, role: 'ping' },
       {

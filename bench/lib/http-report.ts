@@ -10,7 +10,7 @@ export interface Row {
   label: string;
   url: string;
   headers?: Record<string, string>;
-  role: 'stock' | 'ping' | 'auth' | 'me' | 'user';
+  role: 'bare' | 'stock' | 'ping' | 'auth' | 'me' | 'user';
 }
 
 /** Medians of one row at one concurrency over the rounds. */
