@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { RedisConnection } from '@app/redis';
+import type { InvalidationChannel } from './bus/invalidation-channel';
 import type { CacheObserver } from './cache-stats';
 import { resolveCacheOptions } from './cache.constants';
 import { CACHE_OPTIONS } from './cache.module-definition';
@@ -18,6 +19,8 @@ export interface CacheStatus {
   l1: { entries: number; bytes: number };
   /** Bus messages since start: published, received from other instances, ignored (this instance's own). */
   bus: { published: number; received: number; ignored: number };
+  /** The second invalidation channel (Postgres LISTEN/NOTIFY): 'none' when there is none. */
+  channel: 'listening' | 'down' | 'none';
 }
 
 /**
@@ -68,7 +71,17 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
       breaker: this.cache.breakerState,
       l1: this.cache.l1Size,
       bus: this.cache.busCounts,
+      channel: this.cache.channelState,
     };
+  }
+
+  /**
+   * Adds the second invalidation channel, which carries invalidations while
+   * the Redis bus cannot (see `InvalidationChannel`); `QueryCacheModule`
+   * adds Postgres's. False (and not started) without Redis.
+   */
+  useInvalidationChannel(channel: InvalidationChannel): Promise<boolean> {
+    return this.cache.useChannel(channel);
   }
 
   /**

@@ -4,6 +4,7 @@ export { NamespacedCache } from './namespaced-cache';
 export { TieredCache } from './tiered-cache';
 export type { CacheModuleOptions, CacheBackend } from './cache.options';
 export type { SetOptions, GetOrSetOptions } from './cache-entry';
+export type { ChannelInvalidation, ChannelListener, InvalidationChannel } from './bus/invalidation-channel';
 export type { BusDirection, CacheObserver, CacheLayer, LayerCounters } from './cache-stats';
 export { InjectCache } from './inject-cache.decorator';
 export { Cached, type CachedOptions } from './cached.decorator';

@@ -9,6 +9,8 @@ const PRUNE_MIN = 1_000;
  */
 export class InvalidationTracker {
   private seq = 0;
+  /** Sequence of the last invalidation of everything (`noteAll`). */
+  private allAt = 0;
   private readonly invalidatedAt = new Map<string, number>();
   /** Start sequence → number of operations in flight that started there. */
   private readonly active = new Map<number, number>();
@@ -38,9 +40,15 @@ export class InvalidationTracker {
     for (const t of tags) this.invalidatedAt.set(`t:${t}`, this.seq);
   }
 
+  /** Everything was invalidated (L1 dropped whole): no operation in flight may store. */
+  noteAll(): void {
+    this.allAt = ++this.seq;
+  }
+
   /** True when `key` or one of `tags` was invalidated after `start`. */
   changed(start: number, key: string, tags: readonly string[]): boolean {
     if (this.seq === start) return false;
+    if (this.allAt > start) return true;
     if ((this.invalidatedAt.get(`k:${key}`) ?? 0) > start) return true;
     return tags.some((t) => (this.invalidatedAt.get(`t:${t}`) ?? 0) > start);
   }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { RedisConnection } from '@app/redis';
 import { CacheBus, type BusMessage } from './bus/cache-bus';
+import type { ChannelInvalidation, InvalidationChannel } from './bus/invalidation-channel';
 import type { GetOrSetOptions, L1Entry, SetOptions } from './cache-entry';
 import { CacheStats, type CacheLayer } from './cache-stats';
 import type { ResolvedCacheOptions } from './cache.options';
@@ -60,6 +61,8 @@ export class TieredCache {
   private probe?: NodeJS.Timeout;
   private recovering = false;
   private unsubscribe?: () => void;
+  /** The second invalidation channel (Postgres): every invalidation, and the barrier while the bus is unheard. */
+  private channel?: InvalidationChannel;
 
   constructor(
     readonly options: ResolvedCacheOptions,
@@ -124,6 +127,36 @@ export class TieredCache {
     clearInterval(this.probe);
     this.probe = undefined;
     await this.bus?.stop();
+    await this.channel?.stop();
+  }
+
+  /**
+   * Adds a second invalidation channel (see `InvalidationChannel`): every
+   * invalidation goes there too, and while this instance cannot hear the
+   * Redis bus, an L1 entry is served only after the channel's barrier. Only
+   * with Redis: without it there is no bus to back up (the memory backend is
+   * for one instance). False when not used.
+   */
+  async useChannel(channel: InvalidationChannel): Promise<boolean> {
+    if (!this.l2 || this.channel) return false;
+    this.channel = channel;
+    await channel.start({
+      name: `${this.options.prefix}:bus`,
+      message: (invalidation) => this.onChannelMessage(invalidation),
+      resumed: () => {
+        // Messages may have been missed in the gap; the Redis bus covered them only if it was heard.
+        if (this.breaker.closed) return;
+        this.logger.warn('invalidation channel back after a gap: L1 dropped');
+        this.dropL1();
+      },
+    });
+    return true;
+  }
+
+  /** 'listening', 'down', or 'none' (no second channel). */
+  get channelState(): 'listening' | 'down' | 'none' {
+    if (!this.channel) return 'none';
+    return this.channel.listening ? 'listening' : 'down';
   }
 
   /** The full Redis key of an entry (namespace and key made safe). */
@@ -133,7 +166,7 @@ export class TieredCache {
 
   async get<T>(namespace: string, key: string): Promise<T | undefined> {
     const full = this.entryKey(namespace, key);
-    const local = this.freshL1(namespace, full);
+    const local = this.needsBarrier() ? await this.heardL1(namespace, full) : this.freshL1(namespace, full);
     if (local) return local.value as T;
     const remote = await this.readL2(namespace, full);
     return remote?.fresh ? (remote.entry?.value as T) : undefined;
@@ -142,7 +175,8 @@ export class TieredCache {
   /** True when the key holds a fresh entry, whatever its value (`undefined` included). */
   async has(namespace: string, key: string): Promise<boolean> {
     const full = this.entryKey(namespace, key);
-    if (this.freshL1(namespace, full)) return true;
+    const local = this.needsBarrier() ? await this.heardL1(namespace, full) : this.freshL1(namespace, full);
+    if (local) return true;
     return (await this.readL2(namespace, full))?.fresh ?? false;
   }
 
@@ -151,8 +185,9 @@ export class TieredCache {
     const values = new Array<T | undefined>(keys.length);
     const missing: number[] = [];
     const fulls = keys.map((k) => this.entryKey(namespace, k));
+    const heard = !this.needsBarrier() || (await this.passBarrier());
     for (let i = 0; i < fulls.length; i++) {
-      const local = this.freshL1(namespace, fulls[i]);
+      const local = heard ? this.freshL1(namespace, fulls[i]) : this.untrustedL1(namespace);
       if (local) values[i] = local.value as T;
       else missing.push(i);
     }
@@ -198,11 +233,16 @@ export class TieredCache {
     await this.announceWrite(fulls);
   }
 
-  /** A failed explicit write: see `mset`. The probe replays the deletes, even with the breaker closed. */
-  private abandonWrite(fulls: string[]): void {
+  /**
+   * A failed explicit write: see `mset`. The probe replays the deletes, even
+   * with the breaker closed; the other instances drop their older copies now,
+   * through the second channel.
+   */
+  private async abandonWrite(fulls: string[]): Promise<void> {
     for (const full of fulls) this.l1.delete(full);
     this.pending.add(fulls, []);
     this.startProbe();
+    await this.sendOnChannel({ keys: fulls, tags: [] });
   }
 
   /**
@@ -212,8 +252,8 @@ export class TieredCache {
    */
   private async announceWrite(fulls: string[]): Promise<void> {
     if (!this.l2) return;
-    if (this.usingRedis) await this.broadcast({ keys: fulls });
-    else this.pending.add(fulls, []);
+    if (!this.usingRedis) this.pending.add(fulls, []);
+    await Promise.all([this.broadcast({ keys: fulls }), this.sendOnChannel({ keys: fulls, tags: [] })]);
   }
 
   /** Deletes keys everywhere: L1 here and on every instance, L2 (a tombstone). */
@@ -256,11 +296,24 @@ export class TieredCache {
     options: GetOrSetOptions<T> = {},
   ): Promise<T> {
     const full = this.entryKey(namespace, key);
+    if (this.needsBarrier()) return this.getOrSetUnheard(namespace, full, loader, options);
     const local = this.freshL1(namespace, full);
     if (local) {
       if (options.refreshAhead) this.maybeRefresh(namespace, full, local, loader, options);
       return local.value as T;
     }
+    return this.flights.run(full, () => this.load(namespace, full, loader, options));
+  }
+
+  /** `getOrSet` while the Redis bus is unheard: L1 after the channel's barrier (see `heardL1`). */
+  private async getOrSetUnheard<T>(
+    namespace: string,
+    full: string,
+    loader: () => Promise<T> | T,
+    options: GetOrSetOptions<T>,
+  ): Promise<T> {
+    const local = await this.heardL1(namespace, full);
+    if (local) return local.value as T;
     return this.flights.run(full, () => this.load(namespace, full, loader, options));
   }
 
@@ -450,6 +503,44 @@ export class TieredCache {
     return undefined;
   }
 
+  /**
+   * True while this instance cannot hear the Redis bus (breaker open) and a
+   * second channel exists: an invalidation made elsewhere may be on its way
+   * through the channel, so L1 waits for the channel's barrier.
+   */
+  private needsBarrier(): boolean {
+    return this.channel !== undefined && !this.breaker.closed;
+  }
+
+  /** Waits for the channel's barrier; false (L1 untrusted) when it cannot be passed. */
+  private async passBarrier(): Promise<boolean> {
+    try {
+      await this.channel!.barrier();
+      return true;
+    } catch (error) {
+      this.logger.debug(`invalidation channel barrier failed, L1 not trusted: ${String(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * `freshL1` while the bus is unheard: the entry is served only once the
+   * barrier has passed, and only if no invalidation delivered meanwhile
+   * removed it. With the barrier failing (Postgres unreachable too), L1
+   * cannot be proven current and the read is a miss.
+   */
+  private async heardL1(namespace: string, full: string): Promise<L1Entry | undefined> {
+    if (!this.l1.peek(full)) return this.freshL1(namespace, full);
+    if (!(await this.passBarrier())) return this.untrustedL1(namespace);
+    return this.freshL1(namespace, full);
+  }
+
+  /** An L1 read refused because L1 cannot be proven current: a miss. */
+  private untrustedL1(namespace: string): undefined {
+    this.stats.count(namespace, 'l1', 'misses');
+    return undefined;
+  }
+
   private graceL1(full: string): L1Entry | undefined {
     const entry = this.l1.peek(full);
     return entry && entry.graceUntil > Date.now() ? entry : undefined;
@@ -562,7 +653,10 @@ export class TieredCache {
     namespace: string | undefined,
   ): Promise<void> {
     if (!this.l2) return;
-    if (!this.usingRedis) return this.pending.add(invalidation.keys, invalidation.tags);
+    if (!this.usingRedis) {
+      this.pending.add(invalidation.keys, invalidation.tags);
+      return this.sendOnChannel(invalidation);
+    }
     try {
       const started = performance.now();
       await Promise.all([this.l2.delete(invalidation.keys), this.l2.invalidateTags(invalidation.tags)]);
@@ -572,9 +666,10 @@ export class TieredCache {
     } catch (error) {
       this.breaker.failure();
       this.logger.warn(`invalidation deferred until Redis answers: ${String(error)}`);
-      return this.pending.add(invalidation.keys, invalidation.tags);
+      this.pending.add(invalidation.keys, invalidation.tags);
+      return this.sendOnChannel(invalidation);
     }
-    await this.broadcast({ keys: invalidation.keys, tags: invalidation.tags });
+    await Promise.all([this.broadcast(invalidation), this.sendOnChannel(invalidation)]);
   }
 
   private async broadcast(message: BusMessage, waitForAcks = true): Promise<void> {
@@ -584,6 +679,32 @@ export class TieredCache {
     });
   }
 
+  /**
+   * Sends an invalidation through the second channel too, before the write
+   * returns, whatever this instance's view of Redis: the Redis bus reaches
+   * only the instances subscribed at that moment, and one that cannot hear
+   * it (its breaker open) trusts its L1 only up to the channel's barrier.
+   * When the channel fails, the instances that cannot hear the bus learn of
+   * the invalidation only when Redis is back (queued replay, reconnect rule),
+   * so it is logged as an error.
+   */
+  private async sendOnChannel(invalidation: ChannelInvalidation): Promise<void> {
+    if (!this.channel || (invalidation.keys.length === 0 && invalidation.tags.length === 0)) return;
+    try {
+      await this.channel.publish(invalidation);
+    } catch (error) {
+      this.logger.error(`invalidation not sent on the channel: ${String(error)}`);
+    }
+  }
+
+  private onChannelMessage(invalidation: ChannelInvalidation): void {
+    if (invalidation.all) {
+      this.dropL1();
+      return;
+    }
+    this.onBusMessage({ keys: [...invalidation.keys], tags: [...invalidation.tags] });
+  }
+
   private onBusMessage(message: BusMessage): void {
     const keys = message.keys ?? [];
     const tags = message.tags ?? [];
@@ -591,6 +712,12 @@ export class TieredCache {
     if (tags.length) this.l1.deleteTagged(tags);
     if (keys.length || tags.length) this.tracker.note(keys, tags);
     if (message.filled) this.lock?.notifyFilled(message.filled);
+  }
+
+  /** Drops every L1 entry; loads in flight do not store theirs (they may predate a missed invalidation). */
+  private dropL1(): void {
+    this.l1.clear();
+    this.tracker.noteAll();
   }
 
   private onBreakerChange(state: BreakerState): void {
@@ -627,7 +754,7 @@ export class TieredCache {
       // Reconnect rule: any L1 entry may have missed an invalidation published
       // while this instance could not hear the bus, and there is no log to
       // tell which: drop them all (L2 refills L1 within one round trip each).
-      this.l1.clear();
+      this.dropL1();
       this.breaker.close();
     } catch (error) {
       this.logger.debug(`Redis probe failed: ${String(error)}`);

@@ -12,3 +12,9 @@ export {
 } from './typeorm-cache.provider';
 export { DEFAULT_QUERY_TTL_MS } from './query-cache.constants';
 export { QueryCacheArgumentError, QueryCacheInvalidationError } from './query-cache.errors';
+export {
+  PostgresInvalidationChannel,
+  type ListenClient,
+  type ListenConnection,
+  type PostgresChannelOptions,
+} from './postgres-invalidation-channel';

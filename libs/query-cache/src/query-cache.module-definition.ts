@@ -3,7 +3,19 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { QueryCacheOptions } from './query-cache.options';
 
 /** Options of `QueryCacheModule.forRoot` / `forRootAsync`. */
-export type QueryCacheModuleOptions = QueryCacheOptions;
+export interface QueryCacheModuleOptions extends QueryCacheOptions {
+  /**
+   * The cache's second invalidation channel, Postgres LISTEN/NOTIFY (see
+   * `PostgresInvalidationChannel`): `auto` adds it when the data source is
+   * node-postgres and the cache uses Redis (each invalidation then costs one
+   * NOTIFY more); `off` leaves instances to the Redis bus alone (an outage
+   * then lets them read each other's stale L1 copies until Redis is back).
+   * @default 'auto'
+   */
+  invalidationChannel?: 'auto' | 'off';
+  /** Deadline of the channel's read barrier (ms). @default 1000 */
+  channelBarrierTimeoutMs?: number;
+}
 
 /** The TypeORM data source the query cache attaches to (an alias of TypeORM's own token). */
 export const QUERY_CACHE_DATA_SOURCE = 'QUERY_CACHE:DATA_SOURCE';

@@ -1,0 +1,275 @@
+import { Logger } from '@nestjs/common';
+import type { ChannelInvalidation, ChannelListener, InvalidationChannel } from '@app/cache';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+
+/** The part of a node-postgres client the channel uses. */
+export interface ListenClient {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
+
+/** A dedicated connection and how to give it back (`release(error)` destroys it). */
+export interface ListenConnection {
+  client: ListenClient;
+  release(error?: Error | boolean): void;
+}
+
+export interface PostgresChannelOptions {
+  /** Opens the dedicated connection (LISTEN needs one of its own). */
+  connect: () => Promise<ListenConnection>;
+  /** Deadline of a barrier round trip; a miss ends the connection (then reconnected). @default 1000 */
+  barrierTimeoutMs?: number;
+  /** First reconnect delay, doubled up to 10× after each failure. @default 500 */
+  reconnectDelayMs?: number;
+}
+
+/** Postgres refuses NOTIFY payloads of 8000 bytes or more. */
+const MAX_PAYLOAD_BYTES = 7_900;
+/** Above this many NOTIFYs for one invalidation, one "drop everything" is cheaper for every receiver. */
+const MAX_CHUNKS = 16;
+
+interface WirePayload {
+  /** Origin instance. */
+  o: string;
+  k?: readonly string[];
+  t?: readonly string[];
+  /** Drop everything. */
+  a?: 1;
+}
+
+/**
+ * The cache's second invalidation channel on Postgres `LISTEN`/`NOTIFY`
+ * (see `InvalidationChannel`), the database every instance already shares.
+ *
+ * - `publish` runs `pg_notify` on the channel's own connection; Postgres
+ *   delivers it, in commit order, to every session listening on the channel.
+ *   An invalidation larger than a NOTIFY payload goes in several; beyond
+ *   `MAX_CHUNKS` it becomes one "drop all of L1".
+ * - `barrier` is a `SELECT 1` on the listening connection. A committing
+ *   session signals every listener before its client sees the commit, and a
+ *   listening backend sends pending notifications before it answers the next
+ *   query on that connection: when the `SELECT 1` returns, every
+ *   notification committed before it was sent has been received (node-postgres
+ *   emits `notification` as it parses the stream, ahead of the query's reply).
+ *   Concurrent barriers share one round trip; a caller never shares one that
+ *   was already on the wire when it arrived.
+ * - A dropped connection (or a missed barrier deadline) is ended and
+ *   reconnected with backoff; once listening again the cache is told
+ *   (`resumed`), since messages of the gap are lost.
+ */
+export class PostgresInvalidationChannel implements InvalidationChannel {
+  private readonly logger = new Logger('InvalidationChannel');
+  private readonly instanceId = randomUUID();
+  private readonly barrierTimeoutMs: number;
+  private readonly reconnectDelayMs: number;
+  private listener?: ChannelListener;
+  private connection?: ListenConnection;
+  private reconnectTimer?: NodeJS.Timeout;
+  private failures = 0;
+  private stopped = false;
+  private everListened = false;
+  private inFlight?: Promise<void>;
+  private queued?: Promise<void>;
+
+  constructor(private readonly options: PostgresChannelOptions) {
+    this.barrierTimeoutMs = options.barrierTimeoutMs ?? 1_000;
+    this.reconnectDelayMs = options.reconnectDelayMs ?? 500;
+  }
+
+  /**
+   * The channel on a TypeORM data source's node-postgres pool; undefined for
+   * a data source that is not node-postgres (embedded PGlite: one process,
+   * so no other instance to tell).
+   */
+  static forDataSource(
+    dataSource: DataSource,
+    options: Omit<PostgresChannelOptions, 'connect'> = {},
+  ): PostgresInvalidationChannel | undefined {
+    const driverOptions = dataSource.options as { type: string; driver?: unknown };
+    if (driverOptions.type !== 'postgres' || driverOptions.driver !== undefined) return undefined;
+    const pool = (dataSource.driver as unknown as { master?: { connect(): Promise<ListenPoolClient> } }).master;
+    if (!pool) return undefined;
+    return new PostgresInvalidationChannel({
+      ...options,
+      connect: async () => {
+        const client = await pool.connect();
+        return { client, release: (error) => client.release(error) };
+      },
+    });
+  }
+
+  get listening(): boolean {
+    return this.connection !== undefined;
+  }
+
+  async start(listener: ChannelListener): Promise<void> {
+    this.listener = listener;
+    await this.open();
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.close(true);
+    return Promise.resolve();
+  }
+
+  async publish(invalidation: ChannelInvalidation): Promise<void> {
+    const connection = this.connection;
+    if (!connection || !this.listener) throw new Error('invalidation channel is not connected');
+    for (const payload of this.payloads(invalidation))
+      await connection.client.query('SELECT pg_notify($1, $2)', [this.listener.name, payload]);
+  }
+
+  barrier(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.roundTrip().finally(() => (this.inFlight = undefined));
+      return this.inFlight;
+    }
+    // A round trip already on the wire may have left before this caller's
+    // read began: wait for the next one, shared by every caller meanwhile.
+    this.queued ??= this.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.barrier();
+      });
+    return this.queued;
+  }
+
+  private async roundTrip(): Promise<void> {
+    const connection = this.connection;
+    if (!connection) throw new Error('invalidation channel is not connected');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`barrier missed its ${this.barrierTimeoutMs} ms deadline`)),
+        this.barrierTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([connection.client.query('SELECT 1'), deadline]);
+    } catch (error) {
+      // Whatever the connection still holds may include notifications we will
+      // never see in time: start over on a new one.
+      if (this.connection === connection) this.lost(error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The invalidation as NOTIFY payloads, each under Postgres's limit. */
+  private payloads(invalidation: ChannelInvalidation): string[] {
+    const all = JSON.stringify({ o: this.instanceId, a: 1 } satisfies WirePayload);
+    if (invalidation.all) return [all];
+    const out: string[] = [];
+    let keys: string[] = [];
+    let tags: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (!keys.length && !tags.length) return;
+      out.push(JSON.stringify({ o: this.instanceId, k: keys, t: tags } satisfies WirePayload));
+      keys = [];
+      tags = [];
+      size = 0;
+    };
+    const add = (list: 'k' | 't', item: string): boolean => {
+      const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
+      if (bytes > MAX_PAYLOAD_BYTES - 100) return false;
+      if (size + bytes > MAX_PAYLOAD_BYTES - 100) flush();
+      (list === 'k' ? keys : tags).push(item);
+      size += bytes;
+      return true;
+    };
+    for (const key of invalidation.keys) if (!add('k', key)) return [all];
+    for (const tag of invalidation.tags) if (!add('t', tag)) return [all];
+    flush();
+    return out.length > MAX_CHUNKS ? [all] : out;
+  }
+
+  private receive(payload: string | undefined): void {
+    let message: WirePayload;
+    try {
+      message = JSON.parse(payload ?? '') as WirePayload;
+    } catch {
+      this.logger.warn('ignored a malformed invalidation notification');
+      return;
+    }
+    if (message.o === this.instanceId || !this.listener) return;
+    if (message.a) return this.listener.message({ keys: [], tags: [], all: true });
+    const strings = (list: unknown) => (Array.isArray(list) ? list.filter((x) => typeof x === 'string') : []);
+    this.listener.message({ keys: strings(message.k), tags: strings(message.t) });
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped || !this.listener) return;
+    let connection: ListenConnection | undefined;
+    try {
+      connection = await this.options.connect();
+      const { client } = connection;
+      const name = this.listener.name;
+      client.on('notification', (message) => {
+        if (message.channel === name) this.receive(message.payload);
+      });
+      client.on('error', (error) => this.lost(error));
+      client.on('end', () => this.lost(new Error('connection ended')));
+      await client.query(`LISTEN "${name.replace(/"/g, '""')}"`);
+    } catch (error) {
+      connection?.client.removeAllListeners();
+      connection?.release(true);
+      this.failures++;
+      this.logger.warn(`invalidation channel could not listen: ${String(error)}`);
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.stopped) {
+      connection.client.removeAllListeners();
+      connection.release(true);
+      return;
+    }
+    this.connection = connection;
+    this.failures = 0;
+    if (this.everListened) {
+      this.logger.log('invalidation channel listening again');
+      this.listener.resumed();
+    }
+    this.everListened = true;
+  }
+
+  private lost(error: unknown): void {
+    if (!this.connection) return;
+    this.logger.warn(`invalidation channel connection lost: ${String(error)}`);
+    this.close(error instanceof Error ? error : true);
+    this.scheduleReconnect();
+  }
+
+  private close(reason: Error | boolean): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (!connection) return;
+    // Never back into the pool: the session is LISTENing. An error listener
+    // stays so a late socket error cannot crash the process.
+    connection.client.removeAllListeners();
+    connection.client.on('error', () => undefined);
+    connection.release(reason);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const delay = this.reconnectDelayMs * Math.min(10, 2 ** Math.min(this.failures, 4));
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.open();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+}
+
+/** node-postgres's pooled client, as far as the channel needs it. */
+interface ListenPoolClient extends ListenClient {
+  release(error?: Error | boolean): void;
+}
