@@ -28,7 +28,7 @@ class FakeClient extends EventEmitter implements ListenClient {
   }
 }
 
-function channelOn(hub: FakeClient[], options: { barrierTimeoutMs?: number; reconnectDelayMs?: number } = {}) {
+function channelOn(hub: FakeClient[], options: { timeoutMs?: number; reconnectDelayMs?: number } = {}) {
   const clients: FakeClient[] = [];
   const channel = new PostgresInvalidationChannel({
     ...options,
@@ -118,9 +118,9 @@ describe(PostgresInvalidationChannel.name, () => {
     await b.channel.stop();
   });
 
-  it('rejects a barrier while not connected, and reconnects after a missed deadline, telling the cache', async () => {
+  it('rejects a barrier while not connected, and reconnects after a missed deadline (barrier or NOTIFY), telling the cache', async () => {
     const hub: FakeClient[] = [];
-    const b = channelOn(hub, { barrierTimeoutMs: 20, reconnectDelayMs: 10 });
+    const b = channelOn(hub, { timeoutMs: 20, reconnectDelayMs: 10 });
     await expect(b.channel.barrier()).rejects.toThrow('not connected');
     await b.start();
     b.clients[0].autoAnswer = false;
@@ -132,6 +132,10 @@ describe(PostgresInvalidationChannel.name, () => {
     expect(b.channel.listening).toBe(true);
     expect(b.resumed()).toBe(1);
     await expect(b.channel.barrier()).resolves.toBeUndefined();
+    // A hung Postgres cannot hold a write's response either.
+    b.clients[1].autoAnswer = false;
+    await expect(b.channel.publish({ keys: ['k'], tags: [] })).rejects.toThrow('NOTIFY missed its 20 ms deadline');
+    expect(b.channel.listening).toBe(false);
     await b.channel.stop();
   });
 

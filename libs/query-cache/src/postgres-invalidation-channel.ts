@@ -20,8 +20,8 @@ export interface ListenConnection {
 export interface PostgresChannelOptions {
   /** Opens the dedicated connection (LISTEN needs one of its own). */
   connect: () => Promise<ListenConnection>;
-  /** Deadline of a barrier round trip; a miss ends the connection (then reconnected). @default 1000 */
-  barrierTimeoutMs?: number;
+  /** Deadline of a barrier or a NOTIFY; a miss ends the connection (then reconnected). @default 1000 */
+  timeoutMs?: number;
   /** First reconnect delay, doubled up to 10× after each failure. @default 500 */
   reconnectDelayMs?: number;
 }
@@ -63,7 +63,7 @@ interface WirePayload {
 export class PostgresInvalidationChannel implements InvalidationChannel {
   private readonly logger = new Logger('InvalidationChannel');
   private readonly instanceId = randomUUID();
-  private readonly barrierTimeoutMs: number;
+  private readonly timeoutMs: number;
   private readonly reconnectDelayMs: number;
   private listener?: ChannelListener;
   private connection?: ListenConnection;
@@ -75,7 +75,7 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
   private queued?: Promise<void>;
 
   constructor(private readonly options: PostgresChannelOptions) {
-    this.barrierTimeoutMs = options.barrierTimeoutMs ?? 1_000;
+    this.timeoutMs = options.timeoutMs ?? 1_000;
     this.reconnectDelayMs = options.reconnectDelayMs ?? 500;
   }
 
@@ -118,10 +118,9 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
   }
 
   async publish(invalidation: ChannelInvalidation): Promise<void> {
-    const connection = this.connection;
-    if (!connection || !this.listener) throw new Error('invalidation channel is not connected');
+    const name = this.listener?.name;
     for (const payload of this.payloads(invalidation))
-      await connection.client.query('SELECT pg_notify($1, $2)', [this.listener.name, payload]);
+      await this.query('NOTIFY', 'SELECT pg_notify($1, $2)', [name, payload]);
   }
 
   barrier(): Promise<void> {
@@ -140,18 +139,23 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
     return this.queued;
   }
 
-  private async roundTrip(): Promise<void> {
+  private roundTrip(): Promise<void> {
+    return this.query('barrier', 'SELECT 1');
+  }
+
+  /**
+   * A query on the listening connection under the deadline: a hung Postgres
+   * must not hold a read or a write's response.
+   */
+  private async query(what: string, text: string, values?: unknown[]): Promise<void> {
     const connection = this.connection;
     if (!connection) throw new Error('invalidation channel is not connected');
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`barrier missed its ${this.barrierTimeoutMs} ms deadline`)),
-        this.barrierTimeoutMs,
-      );
+      timer = setTimeout(() => reject(new Error(`${what} missed its ${this.timeoutMs} ms deadline`)), this.timeoutMs);
     });
     try {
-      await Promise.race([connection.client.query('SELECT 1'), deadline]);
+      await Promise.race([connection.client.query(text, values), deadline]);
     } catch (error) {
       // Whatever the connection still holds may include notifications we will
       // never see in time: start over on a new one.

@@ -13,8 +13,8 @@ export interface QueryCacheModuleOptions extends QueryCacheOptions {
    * @default 'auto'
    */
   invalidationChannel?: 'auto' | 'off';
-  /** Deadline of the channel's read barrier (ms). @default 1000 */
-  channelBarrierTimeoutMs?: number;
+  /** Deadline of the channel's read barrier and NOTIFY (ms). @default 1000 */
+  channelTimeoutMs?: number;
 }
 
 /** The TypeORM data source the query cache attaches to (an alias of TypeORM's own token). */

@@ -54,7 +54,7 @@ export class QueryCacheLifecycle
   async onApplicationBootstrap(): Promise<void> {
     if ((this.options.invalidationChannel ?? 'auto') === 'off') return;
     const channel = PostgresInvalidationChannel.forDataSource(this.dataSource, {
-      barrierTimeoutMs: this.options.channelBarrierTimeoutMs,
+      timeoutMs: this.options.channelTimeoutMs,
     });
     if (channel && (await this.cache.useInvalidationChannel(channel))) {
       this.channel = channel;
