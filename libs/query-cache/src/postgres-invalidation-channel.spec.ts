@@ -82,6 +82,36 @@ describe(PostgresInvalidationChannel.name, () => {
     await b.channel.stop();
   });
 
+  it('merges invalidations published while a NOTIFY is on the wire into one, sent when it is answered', async () => {
+    const hub: FakeClient[] = [];
+    const a = channelOn(hub);
+    const b = channelOn(hub);
+    await a.start();
+    await b.start();
+    const client = a.clients[0];
+    client.autoAnswer = false;
+    const notifies = () => client.queries.filter((q) => q.text.startsWith('SELECT pg_notify'));
+    const first = a.channel.publish({ keys: ['k1'], tags: [] });
+    await new Promise((r) => setImmediate(r));
+    expect(notifies()).toHaveLength(1);
+    const later = [
+      a.channel.publish({ keys: ['k2'], tags: ['t'] }),
+      a.channel.publish({ keys: ['k2', 'k3'], tags: [] }),
+    ];
+    notifies()[0].answer();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(notifies()).toHaveLength(2);
+    notifies()[1].answer();
+    await Promise.all(later);
+    expect(b.received).toEqual([
+      { keys: ['k1'], tags: [] },
+      { keys: ['k2', 'k3'], tags: ['t'] },
+    ]);
+    await a.channel.stop();
+    await b.channel.stop();
+  });
+
   it('ignores malformed payloads and non-string entries', async () => {
     const hub: FakeClient[] = [];
     const b = channelOn(hub);

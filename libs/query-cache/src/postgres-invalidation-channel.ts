@@ -73,6 +73,9 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
   private everListened = false;
   private inFlight?: Promise<void>;
   private queued?: Promise<void>;
+  /** The invalidations waiting for the NOTIFY in flight (`sending`) to finish. */
+  private batch?: Batch;
+  private sending?: Promise<void>;
 
   constructor(private readonly options: PostgresChannelOptions) {
     this.timeoutMs = options.timeoutMs ?? 1_000;
@@ -117,10 +120,33 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
     return Promise.resolve();
   }
 
-  async publish(invalidation: ChannelInvalidation): Promise<void> {
-    const name = this.listener?.name;
-    for (const payload of this.payloads(invalidation))
-      await this.query('NOTIFY', 'SELECT pg_notify($1, $2)', [name, payload]);
+  /**
+   * Invalidations published while a NOTIFY is on the wire are merged and
+   * sent together once it is answered: one round trip for any number of
+   * concurrent writers, in order.
+   */
+  publish(invalidation: ChannelInvalidation): Promise<void> {
+    const batch = this.batch ?? this.nextBatch();
+    if (invalidation.all) batch.all = true;
+    for (const key of invalidation.keys) batch.keys.add(key);
+    for (const tag of invalidation.tags) batch.tags.add(tag);
+    return batch.sent;
+  }
+
+  private nextBatch(): Batch {
+    const previous = this.sending ?? Promise.resolve();
+    const batch = { keys: new Set<string>(), tags: new Set<string>(), all: false } as Batch;
+    batch.sent = previous
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.batch === batch) this.batch = undefined;
+        const name = this.listener?.name;
+        const payloads = this.payloads({ keys: [...batch.keys], tags: [...batch.tags], all: batch.all });
+        for (const payload of payloads) await this.query('NOTIFY', 'SELECT pg_notify($1, $2)', [name, payload]);
+      });
+    this.sending = batch.sent;
+    this.batch = batch;
+    return batch;
   }
 
   barrier(): Promise<void> {
@@ -271,6 +297,14 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
     }, delay);
     this.reconnectTimer.unref();
   }
+}
+
+/** Invalidations merged into one send. */
+interface Batch {
+  keys: Set<string>;
+  tags: Set<string>;
+  all: boolean;
+  sent: Promise<void>;
 }
 
 /** node-postgres's pooled client, as far as the channel needs it. */
