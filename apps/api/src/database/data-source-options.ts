@@ -6,11 +6,14 @@ import { DeadlinePgClient } from './deadline-pg-client';
 import { migrations } from './migrations';
 import { TypeOrmLogger } from './typeorm-logger';
 
+/** TypeORM's options plus the directory `createDataSource` must lock first (embedded PGlite only). */
+export type AppDataSourceOptions = DataSourceOptions & { readonly lockDataDir?: string };
+
 /**
  * TypeORM options for either engine. The schema comes from migrations only
  * (never `synchronize`), the same files for Postgres and PGlite.
  */
-export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
+export function dataSourceOptions(config: DatabaseConfig): AppDataSourceOptions {
   const common = {
     type: 'postgres' as const,
     migrations,
@@ -30,7 +33,7 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
   // PGlite is one embedded connection: fine for development and tests, not
   // for concurrent production traffic (set DATABASE_URL there). It has no
   // network to hang on and its pool takes no options: no deadlines here.
-  return { ...common, driver: new PGliteDriver({ dataDir: config.dataDir }).driver };
+  return { ...common, driver: new PGliteDriver({ dataDir: config.dataDir }).driver, lockDataDir: config.dataDir };
 }
 
 /**
