@@ -68,10 +68,24 @@ export class AppProcess {
     });
   }
 
+  /** The pid of the running child, if any. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** SIGKILL (no shutdown hooks run) and wait for the exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** SIGTERM and wait for the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     return exited;

@@ -5,10 +5,13 @@ import { createApp } from './bootstrap';
 import { ConfigValidationError, type AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.constants';
 import { preflightConfig } from './config/preflight';
+import { DataDirLockedError } from './database/database.errors';
 
-/** Errors that mean "fix your configuration", printed without a stack trace. */
+/** Errors that mean "fix your configuration" (or "another instance runs"), printed without a stack trace. */
 const isOperatorError = (error: unknown): error is Error =>
-  error instanceof ConfigValidationError || error instanceof RedisUnavailableError;
+  error instanceof ConfigValidationError ||
+  error instanceof RedisUnavailableError ||
+  error instanceof DataDirLockedError;
 
 async function main(): Promise<void> {
   preflightConfig();

@@ -59,7 +59,13 @@ describe(validateEnv.name, () => {
       REDIS_URL: 'rediss://:pw@cache:6380/2',
       CACHE_BACKEND: 'memory',
     });
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@localhost:5432/db', migrationsRun: true });
+    expect(config.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:p@localhost:5432/db',
+      migrationsRun: true,
+      queryTimeoutMs: 5_000,
+      connectTimeoutMs: 5_000,
+    });
     expect(config.redis.url).toBeUndefined();
   });
 

@@ -4,7 +4,15 @@ import { envSchema, type Env } from './env.schema';
 
 /** Where the relational data lives. */
 export type DatabaseConfig =
-  | { readonly kind: 'postgres'; readonly url: string; readonly migrationsRun: boolean }
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly migrationsRun: boolean;
+      /** The longest a query may go unanswered (`DB_QUERY_TIMEOUT_MS`); the server cancels a statement a little earlier. */
+      readonly queryTimeoutMs: number;
+      /** The longest a request waits for a pooled or a new connection (`DB_CONNECT_TIMEOUT_MS`). */
+      readonly connectTimeoutMs: number;
+    }
   | { readonly kind: 'pglite'; readonly dataDir: string; readonly migrationsRun: boolean };
 
 /** The typed configuration every module is built from. */
@@ -92,7 +100,13 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
     },
     log: { level: env.LOG_LEVEL, http: env.HTTP_LOG },
     database: env.DATABASE_URL
-      ? { kind: 'postgres', url: env.DATABASE_URL, migrationsRun: env.DB_MIGRATIONS_RUN }
+      ? {
+          kind: 'postgres',
+          url: env.DATABASE_URL,
+          migrationsRun: env.DB_MIGRATIONS_RUN,
+          queryTimeoutMs: env.DB_QUERY_TIMEOUT_MS,
+          connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+        }
       : { kind: 'pglite', dataDir: resolve(env.DATA_DIR, 'pglite'), migrationsRun: env.DB_MIGRATIONS_RUN },
     redis: {
       url: env.CACHE_BACKEND === 'memory' ? undefined : env.REDIS_URL,

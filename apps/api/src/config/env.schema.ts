@@ -82,6 +82,8 @@ export const envSchema = z
     DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'postgres://user:password@host:port/db'),
     DATA_DIR: z.string().min(1).default('./data'),
     DB_MIGRATIONS_RUN: flag(true),
+    DB_QUERY_TIMEOUT_MS: int(100, 600_000, 5_000),
+    DB_CONNECT_TIMEOUT_MS: int(100, 120_000, 5_000),
     REDIS_URL: redisUrl,
     REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000, 2_000),
     REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 500),

@@ -5,10 +5,12 @@ import { queryResultCacheProvider } from '@app/query-cache';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
 import { dataSourceOptions } from './data-source-options';
+import { createDataSource } from './data-source.factory';
+import { DataDirLockedError } from './database.errors';
 
 /**
  * The TypeORM data source: Postgres when `DATABASE_URL` is set, embedded
- * PGlite otherwise. TypeORM's own query result cache (`find({ cache })`,
+ * PGlite otherwise (one process per data directory: see `DataDirLock`). TypeORM's own query result cache (`find({ cache })`,
  * `qb.cache()`) runs on the tiered cache too, invalidated by the query
  * cache's subscriber; new code uses `QueryCache.cached()` instead.
  */
@@ -25,7 +27,13 @@ import { dataSourceOptions } from './data-source-options';
         // Nest's default (9 attempts, 3 s apart) holds a broken boot for half a minute.
         retryAttempts: 2,
         retryDelay: 1_000,
+        // A held data directory stays held: say so at once rather than after the retries.
+        toRetry: (error: unknown) => !(error instanceof DataDirLockedError),
       }),
+      dataSourceFactory: async (options) => {
+        if (!options) throw new Error('TypeORM gave the data source factory no options');
+        return createDataSource(options);
+      },
     }),
   ],
 })

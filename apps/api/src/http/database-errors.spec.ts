@@ -32,6 +32,12 @@ describe(isDatabaseUnavailable.name, () => {
     expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(true);
   });
 
+  it('recognizes the query deadlines: the client-side one and the server-side statement_timeout', () => {
+    expect(isDatabaseUnavailable(new QueryFailedError('SELECT 1', [], new Error('Query read timeout')))).toBe(true);
+    expect(isDatabaseUnavailable(sqlError('57014', 'canceling statement due to statement timeout'))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Client was closed and is not queryable'))).toBe(true);
+  });
+
   it('leaves query errors alone', () => {
     expect(isDatabaseUnavailable(sqlError('23505', 'duplicate key value violates unique constraint'))).toBe(false);
     expect(isDatabaseUnavailable(sqlError('42P01', 'relation "x" does not exist'))).toBe(false);

@@ -5,9 +5,11 @@
  *
  * - socket errors of the `pg` driver (`ECONNREFUSED`, `ECONNRESET`, …);
  * - SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown,
- *   crash, cannot connect now) and 53300 (too many connections), also when
- *   wrapped in TypeORM's `QueryFailedError` (`driverError`);
- * - `pg`'s pool and client messages that carry no code.
+ *   crash, cannot connect now), 57014 (statement cancelled: the
+ *   server's `statement_timeout`) and 53300 (too many connections), also
+ *   when wrapped in TypeORM's `QueryFailedError` (`driverError`);
+ * - `pg`'s pool and client messages that carry no code, the client-side
+ *   query deadline's included.
  */
 export function isDatabaseUnavailable(exception: unknown): boolean {
   // Duck-typed: errors of Node's own modules may come from another realm (Jest's VM), where `instanceof Error` fails.
@@ -36,10 +38,12 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-const SQLSTATES = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+const SQLSTATES = /^(08[0-9A-Z]{3}|57P0[1-3]|57014|53300)$/;
 const PG_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
   'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Query read timeout',
   'Cannot use a pool after calling end on the pool',
 ];

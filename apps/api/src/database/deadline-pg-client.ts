@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+
+/** The message of `pg`'s error for a query that missed its `query_timeout` (it has no code). */
+export const QUERY_READ_TIMEOUT_MESSAGE = 'Query read timeout';
+
+const logger = new Logger('Database');
+
+/**
+ * The `pg` client of the pool (`Pool`'s `Client` option): a client whose
+ * query misses its client-side deadline (`query_timeout`) closes its
+ * connection.
+ *
+ * `pg` rejects such a query but leaves it the connection's active query:
+ * the connection is still waiting for an answer that a hung server or a lost
+ * network will never send, so every later query on it would queue behind
+ * the dead one. TypeORM releases the connection to the pool without an
+ * error, so the pool would hand it out again. Ending it here (`end()`
+ * destroys the socket of a client with an active query) runs before
+ * TypeORM's release, which then sees an ending client and removes it from
+ * the pool. A statement the server cancels itself (`statement_timeout`,
+ * SQLSTATE 57014) leaves a healthy connection and is not affected.
+ *
+ * Covers the promise and callback forms of `query()` (all TypeORM and
+ * Terminus use); a `Submittable` (cursor, stream) is passed through as is.
+ */
+export class DeadlinePgClient extends Client {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's query() has eight overloads; this only observes the outcome.
+  override query(...args: any[]): any {
+    const last: unknown = args[args.length - 1];
+    if (typeof last === 'function') {
+      args[args.length - 1] = (error: unknown, ...rest: unknown[]) => {
+        this.dropIfTimedOut(error);
+        return Reflect.apply(last, undefined, [error, ...rest]) as unknown;
+      };
+    }
+    const query = super.query.bind(this) as (...queryArgs: unknown[]) => unknown;
+    const result = query(...(args as unknown[]));
+    // Registered before the caller's own handlers, so the client is ending before TypeORM releases it.
+    if (isPromise(result)) result.catch((error: unknown) => this.dropIfTimedOut(error));
+    return result;
+  }
+
+  private dropIfTimedOut(error: unknown): void {
+    if (!(error instanceof Error) || error.message !== QUERY_READ_TIMEOUT_MESSAGE) return;
+    logger.warn('a query got no answer within the client deadline: closing its connection');
+    this.end().catch(() => undefined);
+  }
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return (
+    typeof (value as Promise<unknown> | undefined)?.then === 'function' &&
+    typeof (value as Promise<unknown>).catch === 'function'
+  );
+}

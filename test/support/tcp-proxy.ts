@@ -1,0 +1,103 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/** One accepted connection and what the proxy did with it. */
+interface ProxiedConnection {
+  client: Socket;
+  upstream?: Socket;
+  /** Bytes were swallowed on it (or it was accepted while blackholed): it never forwards again. */
+  lost: boolean;
+  closed: boolean;
+}
+
+/**
+ * A TCP proxy in front of a real server, for fault tests: `blackhole()` keeps
+ * every accepted connection open but stops forwarding in both directions, and
+ * accepts new connections without ever forwarding them — a server that hangs,
+ * or a network that drops packets without a reset.
+ *
+ * A connection on which bytes were swallowed stays silent after `resume()`,
+ * like a connection whose state a firewall or NAT lost: its protocol stream
+ * is broken, so the client must drop it. Connections that were idle during
+ * the blackhole forward again, as do new ones.
+ */
+export class TcpProxy {
+  private readonly connections = new Set<ProxiedConnection>();
+  private readonly server: Server;
+  private blackholed = false;
+  /** The port the proxy listens on (127.0.0.1). */
+  port = 0;
+
+  private constructor(target: { host: string; port: number }) {
+    this.server = createServer((client) => this.accept(client, target));
+  }
+
+  /** Listens on an ephemeral port of 127.0.0.1 and forwards to `target`. */
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target);
+    await new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = proxy.server.address();
+    if (typeof address !== 'object' || !address) throw new Error('the proxy has no address');
+    proxy.port = address.port;
+    return proxy;
+  }
+
+  /** Stops forwarding (see the class comment). */
+  blackhole(): void {
+    this.blackholed = true;
+  }
+
+  /** Forwards again on new connections and on those that lost nothing. */
+  resume(): void {
+    this.blackholed = false;
+  }
+
+  /** Connections that lost bytes in the blackhole and that the client has not closed yet. */
+  get lostOpen(): number {
+    return [...this.connections].filter((c) => c.lost && !c.closed).length;
+  }
+
+  /** Connections that lost bytes in the blackhole, open or closed. */
+  get lostTotal(): number {
+    return [...this.connections].filter((c) => c.lost).length;
+  }
+
+  /** Closes every connection and the listener. */
+  async stop(): Promise<void> {
+    for (const connection of this.connections) this.close(connection);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket, target: { host: string; port: number }): void {
+    const connection: ProxiedConnection = { client, lost: this.blackholed, closed: false };
+    this.connections.add(connection);
+    client.on('error', () => this.close(connection));
+    client.on('close', () => this.close(connection));
+    client.on('end', () => this.close(connection));
+    if (!connection.lost) {
+      const upstream = createConnection(target);
+      connection.upstream = upstream;
+      upstream.on('error', () => this.close(connection));
+      upstream.on('close', () => this.close(connection));
+      upstream.on('data', (data) => this.forward(connection, data, client));
+    }
+    client.on('data', (data) => this.forward(connection, data, connection.upstream));
+  }
+
+  private forward(connection: ProxiedConnection, data: Buffer, to: Socket | undefined): void {
+    if (this.blackholed || connection.lost || !to) {
+      connection.lost = true;
+      return;
+    }
+    to.write(data);
+  }
+
+  private close(connection: ProxiedConnection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    connection.client.destroy();
+    connection.upstream?.destroy();
+  }
+}
