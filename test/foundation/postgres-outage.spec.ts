@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/free-port';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { TestRedisServer } from '../support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
 
 const QUERY_TIMEOUT_MS = 1_000;
@@ -17,8 +18,10 @@ const HANG_LIMIT_MS = CONNECT_TIMEOUT_MS + QUERY_TIMEOUT_MS + 2_000;
 /** The client-side deadline of the test's own requests: longer than the bound, so a hang shows as a slow answer. */
 const CLIENT_TIMEOUT_MS = 15_000;
 
-describe('Postgres that hangs (a blackholed connection)', () => {
+// With Redis too, the cache's Postgres invalidation channel holds a connection through the proxy as well.
+describe.each(['memory', 'redis'] as const)('Postgres that hangs (a blackholed connection), cache %s', (backend) => {
   const cwd = mkdtempSync(join(tmpdir(), 'bp-pg-outage-'));
+  let redis: TestRedisServer | undefined;
   let db: TestDatabase;
   let proxy: TcpProxy;
   let app: AppProcess;
@@ -27,6 +30,7 @@ describe('Postgres that hangs (a blackholed connection)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    if (backend === 'redis') redis = await TestRedisServer.start();
     const real = new URL(db.url);
     proxy = await TcpProxy.start({ host: real.hostname, port: Number(real.port || 5432) });
     const viaProxy = new URL(db.url);
@@ -34,7 +38,8 @@ describe('Postgres that hangs (a blackholed connection)', () => {
     app = await AppProcess.start(
       {
         DATABASE_URL: viaProxy.toString(),
-        CACHE_BACKEND: 'memory',
+        CACHE_BACKEND: backend,
+        ...(redis && { REDIS_URL: redis.url }),
         DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
         DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
       },
@@ -52,6 +57,7 @@ describe('Postgres that hangs (a blackholed connection)', () => {
   afterAll(async () => {
     await app?.stop();
     await proxy?.stop();
+    await redis?.stop();
     await db?.drop();
     rmSync(cwd, { recursive: true, force: true });
   });
