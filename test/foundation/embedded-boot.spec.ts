@@ -31,7 +31,8 @@ describe('compiled app with no configuration at all', () => {
     const ready = await app.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details.database.status).toBe('up');
-    expect(ready.body.details.redis).toMatchObject({ status: 'up', enabled: false });
+    expect(ready.body.details.redis).toMatchObject({ status: 'disabled', enabled: false });
+    expect((await app.get('/health/redis')).body.details.redis).toMatchObject({ status: 'disabled' });
     expect(app.output).toContain('no Redis connection, memory only');
   });
 

@@ -53,7 +53,12 @@ describe('compiled app with CACHE_BACKEND=memory and REDIS_URL set', () => {
     }
     const ready = await app.get('/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.details.redis).toMatchObject({ enabled: false });
+    expect(ready.body.details.redis).toMatchObject({ status: 'disabled', enabled: false });
+    const redisCheck = await app.get('/health/redis');
+    expect({ status: redisCheck.status, redis: redisCheck.body.details.redis }).toMatchObject({
+      status: 200,
+      redis: { status: 'disabled' },
+    });
 
     // While the app runs: no client but the observer, and no connection ever accepted since it connected.
     const ownId = await observer.clientId();

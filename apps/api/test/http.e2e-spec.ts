@@ -105,7 +105,23 @@ describe('HTTP foundation (e2e)', () => {
     // Status and body in one assertion, so that a failure says which check was down.
     expect({ status: ready.statusCode, details: ready.json().details }).toMatchObject({
       status: 200,
-      details: { database: { status: 'up' }, redis: { status: 'up', enabled: false } },
+      details: { database: { status: 'up' }, redis: { status: 'disabled', enabled: false } },
+    });
+    expect(ready.json()).toMatchObject({ status: 'ok', error: {}, info: { redis: { status: 'disabled' } } });
+  });
+
+  it('reports Redis as disabled, not up, when none is configured (and that is no failure)', async () => {
+    const redis = await inject({ method: 'GET', url: '/health/redis' });
+    expect({ status: redis.statusCode, body: redis.json() }).toEqual({
+      status: 200,
+      body: {
+        status: 'ok',
+        info: { redis: { status: 'disabled', enabled: false, message: 'Redis is not configured: memory cache only' } },
+        error: {},
+        details: {
+          redis: { status: 'disabled', enabled: false, message: 'Redis is not configured: memory cache only' },
+        },
+      },
     });
   });
 

@@ -7,7 +7,8 @@ export type AuthErrorCode =
   | 'E_AUTH_REFRESH_INVALID'
   | 'E_AUTH_REFRESH_REUSED'
   | 'E_AUTH_SESSION_NOT_FOUND'
-  | 'E_AUTH_UNAVAILABLE';
+  | 'E_AUTH_UNAVAILABLE'
+  | 'E_AUTH_THROTTLED';
 
 /**
  * An authentication or authorization failure. Messages are safe to show to
@@ -15,6 +16,9 @@ export type AuthErrorCode =
  * pair was wrong.
  */
 export class AuthError extends Error {
+  /** Seconds until a throttled login may be tried again (`E_AUTH_THROTTLED` only): the `Retry-After`. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: AuthErrorCode,
     message: string,
@@ -22,6 +26,16 @@ export class AuthError extends Error {
   ) {
     super(message, options);
     this.name = 'AuthError';
+  }
+
+  /**
+   * Too many failed logins for this account (from this address, or from all):
+   * the same message whichever limit it is and whether the account exists.
+   */
+  static throttled(retryAfterSeconds: number): AuthError {
+    const error = new AuthError('E_AUTH_THROTTLED', 'Too many requests');
+    error.retryAfterSeconds = retryAfterSeconds;
+    return error;
   }
 
   static unauthenticated(message = 'Invalid or expired token'): AuthError {

@@ -12,6 +12,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { RevocationService } from './revocation/revocation.service';
 import { SessionService } from './sessions/session.service';
+import { LoginLimiter } from './throttle/login-limiter.service';
 import { RateLimitGuard } from './throttle/rate-limit.guard';
 import { SharedThrottlerStorage } from './throttle/shared-throttler.storage';
 import { AccessTokenService } from './tokens/access-token.service';
@@ -31,6 +32,7 @@ import { UserAccountsService } from './users/user-accounts.service';
     AccessTokenService,
     AuthService,
     JwtAuthGuard,
+    LoginLimiter,
     PasswordHasher,
     RateLimitGuard,
     SharedThrottlerStorage,

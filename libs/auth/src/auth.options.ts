@@ -32,10 +32,17 @@ export interface AuthModuleOptions {
   admin?: { email?: string; password?: string };
   /** Rate limits (requests per window). */
   throttle?: {
-    /** Login and register attempts per IP and per email, per window. @default 10 */
+    /**
+     * Login and register attempts per IP (every attempt counts: credential
+     * stuffing from one address), and register attempts per email, per
+     * window. Login failures per email are limited by `login` instead.
+     * @default 10
+     */
     authLimit?: number;
-    /** Window of the login/register limit. @default 60 */
+    /** Window of the per-IP attempt limit. @default 60 */
     authTtl?: number;
+    /** The login failure limits (see `LoginLimiter` and the README's rate-limit section). */
+    login?: LoginLimitOptions;
     /** Requests per caller (user id, or IP when anonymous) per window; 0 turns this limit off. @default 600 */
     userLimit?: number;
     /** Window of the general limit. @default 60 */
@@ -54,14 +61,45 @@ export interface AuthModuleOptions {
   revocationPollMs?: number;
 }
 
+/**
+ * Login failures counted per account, never successes: per (email, IP) pair
+ * tightly, per email across all addresses loosely with a growing backoff.
+ * Times are seconds.
+ */
+export interface LoginLimitOptions {
+  /** Failed logins per (email, IP) pair per window; a successful login resets the pair. @default 5 */
+  pairLimit?: number;
+  /** Window of the pair limit, from its first failure. @default 900 */
+  pairTtl?: number;
+  /** Failed logins per email from all addresses per window before the backoff starts. @default 50 */
+  emailLimit?: number;
+  /** Window of the per-email count, from its first failure. @default 900 */
+  emailTtl?: number;
+  /** First backoff of an email past `emailLimit`; doubles with every further failure in the window. @default 1 */
+  backoffBase?: number;
+  /** Longest backoff. @default 900 */
+  backoffMax?: number;
+}
+
 export interface ResolvedAuthOptions {
   prefix: string;
   jwt: Required<Pick<AuthModuleOptions['jwt'], 'algorithm' | 'accessTtl' | 'refreshTtl' | 'tokenCacheSize'>> &
     Pick<AuthModuleOptions['jwt'], 'secret' | 'privateKey' | 'publicKey'>;
   admin?: { email: string; password: string };
-  throttle: Required<NonNullable<AuthModuleOptions['throttle']>>;
+  throttle: Required<Omit<NonNullable<AuthModuleOptions['throttle']>, 'login'>> & {
+    login: Required<LoginLimitOptions>;
+  };
   revocationPollMs: number;
 }
+
+const DEFAULT_LOGIN_LIMITS: Required<LoginLimitOptions> = {
+  pairLimit: 5,
+  pairTtl: 900,
+  emailLimit: 50,
+  emailTtl: 900,
+  backoffBase: 1,
+  backoffMax: 900,
+};
 
 /** Applies the documented defaults; provided once as `AUTH_RESOLVED_OPTIONS`. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
@@ -70,7 +108,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     prefix: options.prefix ?? 'bp',
     jwt: { algorithm: 'HS256', accessTtl: 900, refreshTtl: 7200, tokenCacheSize: 10_000, ...jwt },
     admin: admin?.email && admin.password ? { email: admin.email, password: admin.password } : undefined,
-    throttle: { authLimit: 10, authTtl: 60, userLimit: 600, userTtl: 60, syncMs: 250, ...throttle },
+    throttle: {
+      authLimit: throttle.authLimit ?? 10,
+      authTtl: throttle.authTtl ?? 60,
+      userLimit: throttle.userLimit ?? 600,
+      userTtl: throttle.userTtl ?? 60,
+      syncMs: throttle.syncMs ?? 250,
+      login: { ...DEFAULT_LOGIN_LIMITS, ...throttle.login },
+    },
     revocationPollMs: options.revocationPollMs ?? 2_000,
   };
 }

@@ -3,6 +3,7 @@ import { AuthError } from './auth.errors';
 import { toPublicUser, type PublicUser } from './entities/user.entity';
 import { RevocationService } from './revocation/revocation.service';
 import { SessionService } from './sessions/session.service';
+import { LoginLimiter } from './throttle/login-limiter.service';
 import type { SessionMeta } from './sessions/session-view';
 import type { AuthenticatedUser, TokenPair } from './tokens/access-token.claims';
 import { AccessTokenService } from './tokens/access-token.service';
@@ -19,6 +20,7 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly tokens: AccessTokenService,
     private readonly revocations: RevocationService,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   async register(input: NewAccount): Promise<PublicUser> {
@@ -31,9 +33,23 @@ export class AuthService {
    * role change or a deletion racing this login either shows in that read or
    * finds the session and revokes it: a demoted admin never gets a fresh
    * admin token from a login that checked the password before the demotion.
+   *
+   * The failure limits (`LoginLimiter`) admit the attempt first (429
+   * `E_AUTH_THROTTLED` otherwise, whether or not the account exists); a
+   * right password resets this address's count for the email, a wrong one
+   * (or an unknown email) stays counted, and an attempt that failed for
+   * another reason (the database) is given back.
    */
   async login(email: string, password: string, meta: SessionMeta): Promise<TokenPair> {
-    const verified = await this.accounts.verifyCredentials(email, password);
+    const attempt = await this.limiter.begin(email, meta.ip);
+    let verified: Awaited<ReturnType<UserAccountsService['verifyCredentials']>>;
+    try {
+      verified = await this.accounts.verifyCredentials(email, password);
+    } catch (error) {
+      if (!(error instanceof AuthError && error.code === 'E_AUTH_INVALID_CREDENTIALS')) await attempt.released();
+      throw error;
+    }
+    await attempt.succeeded();
     const { session, refreshToken } = await this.sessions.create(verified.id, meta);
     const user = await this.accounts.findById(verified.id);
     if (!user) throw new AuthError('E_AUTH_INVALID_CREDENTIALS', 'Invalid email or password');

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@app/redis';
+import { BackgroundScope, type RedisConnection } from '@app/redis';
 import { CacheBus, type BusMessage } from './bus/cache-bus';
 import type { ChannelInvalidation, InvalidationChannel } from './bus/invalidation-channel';
 import type { GetOrSetOptions, L1Entry, SetOptions } from './cache-entry';
@@ -59,6 +59,8 @@ export class TieredCache {
   private readonly pending: InvalidationQueue;
   private readonly tracker = new InvalidationTracker();
   private probe?: NodeJS.Timeout;
+  /** Breaker logs and the probe run in the cache's own context, not in the request that tripped it. */
+  private readonly background = new BackgroundScope('TieredCache.breaker');
   private recovering = false;
   private unsubscribe?: () => void;
   /** The second invalidation channel (Postgres): every invalidation, and the barrier while the bus is unheard. */
@@ -722,19 +724,27 @@ export class TieredCache {
 
   private onBreakerChange(state: BreakerState): void {
     this.stats.breakerChanged(state);
-    if (state === 'open') {
-      this.logger.warn('Redis unavailable: breaker open, serving from L1 and loaders');
-      this.startProbe();
-    } else {
-      this.logger.log('Redis back: breaker closed');
-    }
+    this.background.run(() => {
+      if (state === 'open') {
+        this.logger.warn('Redis unavailable: breaker open, serving from L1 and loaders');
+        this.startProbe();
+      } else {
+        this.logger.log('Redis back: breaker closed');
+      }
+    });
   }
 
-  /** While the breaker is open, probe Redis; on success replay, apply the reconnect rule, close. */
+  /**
+   * While the breaker is open, probe Redis; on success replay, apply the
+   * reconnect rule, close. The timer is armed in the background scope: a
+   * failed write of some request may start it.
+   */
   private startProbe(): void {
     if (this.probe || !this.redis) return;
-    this.probe = setInterval(() => void this.tryRecover(), this.options.probeIntervalMs);
-    this.probe.unref();
+    this.background.run(() => {
+      this.probe = setInterval(() => void this.tryRecover(), this.options.probeIntervalMs);
+      this.probe.unref();
+    });
   }
 
   private async tryRecover(): Promise<void> {

@@ -1,15 +1,23 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, MemoryHealthIndicator, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  MemoryHealthIndicator,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
 import { DEFAULT_DATABASE_TIMEOUT_MS, DEFAULT_MAX_HEAP_BYTES } from './health.constants';
 import { HEALTH_OPTIONS } from './health.module-definition';
 import type { HealthModuleOptions } from './health.options';
-import { RedisHealthIndicator } from './redis.health';
+import { RedisHealthIndicator, withDisabled } from './redis.health';
 
 /**
  * Kubernetes-style probes. `live`: the process answers (no dependencies, so a
  * dependency outage never restarts pods). `ready`: the instance can serve.
- * `redis`: Redis itself, 503 when it does not answer.
+ * `redis`: Redis itself, 503 when it does not answer. Without a configured
+ * Redis both report it `disabled`, which is not a failure.
  */
 @ApiTags('health')
 @Controller('health')
@@ -31,16 +39,32 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([
-      () => this.db.pingCheck('database').withTimeout(this.options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS),
+    return this.check(
+      [
+        () => this.db.pingCheck('database').withTimeout(this.options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS),
+        () => this.memory.checkHeap('memory_heap', this.options.maxHeapBytes ?? DEFAULT_MAX_HEAP_BYTES),
+      ],
       () => this.redis.readiness('redis', this.options.redisRequired ?? false),
-      () => this.memory.checkHeap('memory_heap', this.options.maxHeapBytes ?? DEFAULT_MAX_HEAP_BYTES),
-    ]);
+    );
   }
 
   @Get('redis')
   @HealthCheck()
   redisCheck() {
-    return this.health.check([() => this.redis.ping('redis')]);
+    return this.check([], () => this.redis.ping('redis'));
+  }
+
+  /** Runs the checks, leaving out Redis when it is disabled and reporting it as such (on 200 and 503 alike). */
+  private async check(others: HealthIndicatorFunction[], redis: HealthIndicatorFunction): Promise<HealthCheckResult> {
+    const disabled = this.redis.disabled;
+    if (!disabled) return this.health.check([...others, redis]);
+    try {
+      return withDisabled(await this.health.check(others), 'redis', disabled);
+    } catch (error) {
+      const body = error instanceof ServiceUnavailableException ? error.getResponse() : undefined;
+      if (body && typeof body === 'object' && 'details' in body)
+        withDisabled(body as HealthCheckResult, 'redis', disabled);
+      throw error;
+    }
   }
 }

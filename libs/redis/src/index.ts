@@ -5,3 +5,4 @@ export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } fro
 export { withDeadline } from './deadline';
 export { redactRedisUrl, hasPassword } from './redis-url';
 export { reconnectDelay } from './reconnect-strategy';
+export { BackgroundScope } from './background-scope';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import { EventEmitter } from 'node:events';
+import { BackgroundScope } from './background-scope';
 import { CLOSE_TIMEOUT_MS } from './redis.constants';
 import { withDeadline } from './deadline';
 import { RedisNotConfiguredError, RedisUnavailableError } from './redis.errors';
@@ -41,6 +42,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   /** The shared breaker is open: `available` is false until a probe `PING` answers. */
   private tripped = false;
   private probe?: NodeJS.Timeout;
+  /** Breaker transitions and the probe run here, never as the request whose call tripped the breaker. */
+  private readonly background = new BackgroundScope('RedisConnection.breaker');
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
     this.options = resolveRedisOptions(options);
@@ -233,10 +236,12 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     this.failures++;
     if (this.tripped || this.failures < this.options.breakerThreshold) return;
     this.tripped = true;
-    this.logger.warn(`Redis failed ${this.failures} calls in a row: unavailable until it answers a PING`);
-    this.events.emit('down');
-    this.probe = setInterval(() => void this.probeOnce(), this.options.probeIntervalMs);
-    this.probe.unref();
+    this.background.run(() => {
+      this.logger.warn(`Redis failed ${this.failures} calls in a row: unavailable until it answers a PING`);
+      this.events.emit('down');
+      this.probe = setInterval(() => void this.probeOnce(), this.options.probeIntervalMs);
+      this.probe.unref();
+    });
   }
 
   private async probeOnce(): Promise<void> {

@@ -37,11 +37,13 @@ export class AuthController {
   }
 
   @Public()
-  @StrictThrottle()
+  @StrictThrottle({ perEmail: false })
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this IP or for this email' })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many attempts from this IP, or too many failed logins for this email (from this IP, or from all)',
+  })
   login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<TokenPair> {
     return this.auth.login(body.email, body.password, metaOf(request));
   }

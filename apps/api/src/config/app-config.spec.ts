@@ -94,7 +94,25 @@ describe(validateEnv.name, () => {
       const { auth } = validateEnv({});
       expect(auth.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, refreshTtl: 7200, tokenCacheSize: 10_000 });
       expect(auth.admin).toBeUndefined();
-      expect(auth.throttle).toEqual({ authLimit: 10, authTtl: 60, userLimit: 600, userTtl: 60, syncMs: 250 });
+      expect(auth.throttle).toEqual({
+        authLimit: 10,
+        authTtl: 60,
+        userLimit: 600,
+        userTtl: 60,
+        syncMs: 250,
+        login: { pairLimit: 5, pairTtl: 900, emailLimit: 50, emailTtl: 900, backoffBase: 1, backoffMax: 900 },
+      });
+    });
+
+    it('reads the login failure limits, and refuses a backoff ceiling below its start', () => {
+      const { auth } = validateEnv({ THROTTLE_LOGIN_PAIR_LIMIT: '3', THROTTLE_LOGIN_EMAIL_LIMIT: '20' });
+      expect(auth.throttle.login).toMatchObject({ pairLimit: 3, emailLimit: 20 });
+      expect(problems({ THROTTLE_LOGIN_BACKOFF_BASE: '60', THROTTLE_LOGIN_BACKOFF_MAX: '30' })).toEqual([
+        'THROTTLE_LOGIN_BACKOFF_MAX: must be at least THROTTLE_LOGIN_BACKOFF_BASE',
+      ]);
+      expect(problems({ THROTTLE_LOGIN_PAIR_LIMIT: '0' })).toEqual([
+        expect.stringMatching(/^THROTTLE_LOGIN_PAIR_LIMIT:/),
+      ]);
     });
 
     it('refuses the default JWT secret in production, and short secrets anywhere, without echoing them', () => {

@@ -60,6 +60,14 @@ export interface AppConfig {
       readonly userLimit: number;
       readonly userTtl: number;
       readonly syncMs: number;
+      readonly login: {
+        readonly pairLimit: number;
+        readonly pairTtl: number;
+        readonly emailLimit: number;
+        readonly emailTtl: number;
+        readonly backoffBase: number;
+        readonly backoffMax: number;
+      };
     };
     readonly revocationPollMs: number;
   };
@@ -142,6 +150,14 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
         userLimit: env.THROTTLE_LIMIT,
         userTtl: env.THROTTLE_TTL,
         syncMs: env.THROTTLE_SYNC_MS,
+        login: {
+          pairLimit: env.THROTTLE_LOGIN_PAIR_LIMIT,
+          pairTtl: env.THROTTLE_LOGIN_PAIR_TTL,
+          emailLimit: env.THROTTLE_LOGIN_EMAIL_LIMIT,
+          emailTtl: env.THROTTLE_LOGIN_EMAIL_TTL,
+          backoffBase: env.THROTTLE_LOGIN_BACKOFF_BASE,
+          backoffMax: env.THROTTLE_LOGIN_BACKOFF_MAX,
+        },
       },
       revocationPollMs: env.AUTH_REVOCATION_POLL_MS,
     },

@@ -123,6 +123,12 @@ export const envSchema = z
       }),
     THROTTLE_AUTH_LIMIT: int(1, 1_000_000, 10),
     THROTTLE_AUTH_TTL: int(1, 24 * 3600, 60),
+    THROTTLE_LOGIN_PAIR_LIMIT: int(1, 1_000_000, 5),
+    THROTTLE_LOGIN_PAIR_TTL: int(1, 24 * 3600, 900),
+    THROTTLE_LOGIN_EMAIL_LIMIT: int(1, 1_000_000, 50),
+    THROTTLE_LOGIN_EMAIL_TTL: int(1, 24 * 3600, 900),
+    THROTTLE_LOGIN_BACKOFF_BASE: int(1, 24 * 3600, 1),
+    THROTTLE_LOGIN_BACKOFF_MAX: int(1, 24 * 3600, 900),
     THROTTLE_LIMIT: int(0, 1_000_000_000, 600),
     THROTTLE_TTL: int(1, 24 * 3600, 60),
     THROTTLE_SYNC_MS: int(10, 60_000, 250),
@@ -131,6 +137,13 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when CACHE_BACKEND=redis' });
+    }
+    if (env.THROTTLE_LOGIN_BACKOFF_MAX < env.THROTTLE_LOGIN_BACKOFF_BASE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['THROTTLE_LOGIN_BACKOFF_MAX'],
+        message: 'must be at least THROTTLE_LOGIN_BACKOFF_BASE',
+      });
     }
     if (env.NODE_ENV === 'production' && env.JWT_ALGORITHM === 'HS256' && env.JWT_SECRET === DEV_JWT_SECRET) {
       ctx.addIssue({

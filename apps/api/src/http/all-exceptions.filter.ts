@@ -39,6 +39,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<unknown>();
     const [status, body] = this.toResponse(exception);
+    // A limit's wait (login failures): the same header the throttler guard sets.
+    const retryAfter = domainError(exception)?.retryAfter;
+    if (retryAfter !== undefined) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(retryAfter));
     // No request-scoped logger: the line names its request, as the request log line does.
     const request = `request ${http.getRequest<{ id?: string } | undefined>()?.id ?? '-'}`;
     if (status === 503 && exception instanceof Error && exception.cause instanceof Error) {

@@ -13,15 +13,25 @@ const STATUS_BY_CODE: Readonly<Record<string, HttpStatus>> = {
   E_AUTH_SESSION_NOT_FOUND: HttpStatus.NOT_FOUND,
   E_AUTH_EMAIL_TAKEN: HttpStatus.CONFLICT,
   E_AUTH_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  E_AUTH_THROTTLED: HttpStatus.TOO_MANY_REQUESTS,
   E_NOT_FOUND: HttpStatus.NOT_FOUND,
   E_FORBIDDEN: HttpStatus.FORBIDDEN,
   E_CONFLICT: HttpStatus.CONFLICT,
 };
 
+/** A coded library error as HTTP: status, client-safe message and, for a limit, the `Retry-After` seconds. */
+export interface DomainErrorResponse {
+  status: number;
+  message: string;
+  retryAfter?: number;
+}
+
 /** The status and client-safe message of a coded library error, if it is one. */
-export function domainError(exception: unknown): { status: number; message: string } | undefined {
+export function domainError(exception: unknown): DomainErrorResponse | undefined {
   if (!(exception instanceof Error)) return undefined;
-  const code = (exception as Error & { code?: unknown }).code;
+  const { code, retryAfterSeconds } = exception as Error & { code?: unknown; retryAfterSeconds?: unknown };
   const status = typeof code === 'string' ? STATUS_BY_CODE[code] : undefined;
-  return status === undefined ? undefined : { status, message: exception.message };
+  if (status === undefined) return undefined;
+  const retryAfter = typeof retryAfterSeconds === 'number' ? retryAfterSeconds : undefined;
+  return { status, message: exception.message, ...(retryAfter === undefined ? {} : { retryAfter }) };
 }

@@ -115,7 +115,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   /** The login limits apply to `@StrictThrottle()` routes only (see `throttlerOptions`), the general one unless skipped. */
   private decide(handler: Target, controller: Target): Plan {
     const targets = [handler, controller];
-    if (Reflect.getMetadata(STRICT_THROTTLE_KEY, handler) === true) return 'library';
+    if (Reflect.getMetadata(STRICT_THROTTLE_KEY, handler) !== undefined) return 'library';
     const skipped =
       this.auth.throttle.userLimit === 0 || this.reflector.getAllAndOverride<boolean>(THROTTLER_METADATA.skip, targets);
     if (skipped) return 'none';

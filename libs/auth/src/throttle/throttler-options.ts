@@ -19,7 +19,10 @@ export const THROTTLE_MESSAGE = 'Too many requests';
 export const generalTracker = (req: TrackedRequest): string => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`);
 
 const request = (context: ExecutionContext) => context.switchToHttp().getRequest<TrackedRequest>();
-const isStrict = (context: ExecutionContext) => Reflect.getMetadata(STRICT_THROTTLE_KEY, context.getHandler()) === true;
+const strict = (context: ExecutionContext) =>
+  Reflect.getMetadata(STRICT_THROTTLE_KEY, context.getHandler()) as { perEmail: boolean } | undefined;
+const isStrict = (context: ExecutionContext) => strict(context) !== undefined;
+const perEmail = (context: ExecutionContext) => strict(context)?.perEmail === true;
 
 /**
  * The email a login or register body names, normalised as the DTOs and the
@@ -44,8 +47,9 @@ export const generateKey = (_context: ExecutionContext | undefined, tracker: str
 
 /**
  * Three throttlers: every route per caller (user id, or IP when anonymous),
- * and on `@StrictThrottle()` routes (login, register) per IP and per email,
- * so neither one address nor a spread of addresses can guess one password.
+ * and on `@StrictThrottle()` routes every attempt per IP (login and register:
+ * credential stuffing from one address) and per email (register only). Login
+ * attempts per email are limited by failures, not here: see `LoginLimiter`.
  */
 export function throttlerOptions(options: ResolvedAuthOptions): ThrottlerModuleOptions {
   const { authLimit, authTtl, userLimit, userTtl } = options.throttle;
@@ -72,7 +76,7 @@ export function throttlerOptions(options: ResolvedAuthOptions): ThrottlerModuleO
         name: THROTTLER.authEmail,
         limit: authLimit,
         ttl: authTtl * 1000,
-        skipIf: (context) => !isStrict(context) || bodyEmail(context) === undefined,
+        skipIf: (context) => !perEmail(context) || bodyEmail(context) === undefined,
         getTracker: (_req, context) => `email:${bodyEmail(context)}`,
       },
     ],
