@@ -46,5 +46,7 @@ describe(registerJsonBodyParser.name, () => {
       const res = await post('a=1', type);
       expect({ type, status: res.statusCode }).toEqual({ type, status: 415 });
     }
+    const untyped = await fastify.inject({ method: 'POST', url: '/', payload: Buffer.from('{"a":1}') });
+    expect(untyped.statusCode).toBe(415);
   });
 });
