@@ -1,4 +1,4 @@
-import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle } from '@nestjs/throttler';
 import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
@@ -15,6 +15,7 @@ import { APP_CONFIG } from './config/app-config.constants';
 import { AppConfigModule, type AppConfigOptions } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { BoundedValidationPipe } from './http/bounded-validation.pipe';
 import { LoggingModule } from './logging/logging.module';
 import { AuthPingController } from './ping/auth-ping.controller';
 import { PingController } from './ping/ping.controller';
@@ -85,7 +86,7 @@ for (const controller of [HealthController, MetricsController, PingController]) 
     { provide: APP_GUARD, useExisting: RateLimitGuard },
     {
       provide: APP_PIPE,
-      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+      useValue: new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
     },
   ],
 })

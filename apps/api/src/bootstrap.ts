@@ -10,6 +10,9 @@ import type { AppConfig } from './config/app-config';
 import type { AppConfigOptions } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.constants';
 import type { ErrorBody } from './http/all-exceptions.filter';
+import { applyHttpTimeouts } from './http/http-timeouts';
+import { registerJsonBodyParser } from './http/json-body-parser';
+import { SECURITY_HEADERS, useDocsContentSecurityPolicy } from './http/security-headers';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
 import { APP_LOG_DESTINATION, APP_PINO } from './logging/logging.module';
 import { PinoLoggerService } from './logging/pino-logger.service';
@@ -53,7 +56,9 @@ function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: F
 
 /**
  * Builds the application exactly as `main.ts` serves it (tests use this too):
- * Fastify, JSON logs, `/api/v1` prefix, OpenAPI at `/docs`, HTTP metrics.
+ * Fastify, JSON logs, `/api/v1` prefix, OpenAPI at `/docs`, HTTP metrics,
+ * JSON-only bodies within structural limits, client timeouts and security
+ * headers.
  */
 export async function createApp(options: AppConfigOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -68,12 +73,18 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // Nest's parsers would add application/x-www-form-urlencoded; the only body is JSON (registerJsonBodyParser).
+    bodyParser: false,
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(PinoLoggerService));
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
+  registerJsonBodyParser(fastify, config.http.json);
+  applyHttpTimeouts(app.getHttpServer(), config.http.timeouts);
+  app.useSecurityHeaders(SECURITY_HEADERS);
+  useDocsContentSecurityPolicy(fastify);
   fastify.addHook('onRoute', (route) => {
     // Fastify reads bodyLimit per route; the config is known only after the
     // module graph is built, so it is applied as each route is registered.

@@ -14,7 +14,14 @@ function problems(env: Record<string, string>): string[] {
 describe(validateEnv.name, () => {
   it('applies the documented defaults to an empty environment', () => {
     const config = validateEnv({});
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimit: 1024 * 1024, shutdownTimeoutMs: 10_000 });
+    expect(config.http).toEqual({
+      host: '0.0.0.0',
+      port: 3000,
+      bodyLimit: 1024 * 1024,
+      json: { maxDepth: 20, maxKeys: 200, maxTotalKeys: 2_000, maxArrayLength: 1_000 },
+      timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000 },
+      shutdownTimeoutMs: 10_000,
+    });
     expect(config.database).toMatchObject({ kind: 'pglite', migrationsRun: true });
     expect(config.database.kind === 'pglite' && config.database.dataDir.endsWith('/data/pglite')).toBe(true);
     expect(config.redis.url).toBeUndefined();
@@ -42,6 +49,24 @@ describe(validateEnv.name, () => {
         .map((p) => p.split(':')[0])
         .sort(),
     ).toEqual(['HTTP_LOG', 'PORT']);
+  });
+
+  it('reads the body limits and HTTP timeouts, and refuses a headers timeout above the request timeout', () => {
+    const config = validateEnv({
+      BODY_MAX_DEPTH: '5',
+      BODY_MAX_KEYS: '6',
+      BODY_MAX_TOTAL_KEYS: '7',
+      BODY_MAX_ARRAY_LENGTH: '8',
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '3000',
+    });
+    expect(config.http.json).toEqual({ maxDepth: 5, maxKeys: 6, maxTotalKeys: 7, maxArrayLength: 8 });
+    expect(config.http.timeouts).toEqual({ headersMs: 1000, requestMs: 2000, keepAliveMs: 3000 });
+    expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: must not be above HTTP_REQUEST_TIMEOUT_MS',
+    ]);
+    expect(problems({ BODY_MAX_DEPTH: '0' })).toEqual(['BODY_MAX_DEPTH: must be at least 1']);
   });
 
   it('requires REDIS_URL when CACHE_BACKEND=redis', () => {

@@ -15,6 +15,28 @@ export type DatabaseConfig =
     }
   | { readonly kind: 'pglite'; readonly dataDir: string; readonly migrationsRun: boolean };
 
+/** Bounds on a parsed JSON body, checked before validation sees it (`json-body-limits.ts`). */
+export interface JsonBodyLimits {
+  /** Deepest nesting of objects and arrays (`BODY_MAX_DEPTH`). */
+  readonly maxDepth: number;
+  /** Most properties in one object (`BODY_MAX_KEYS`). */
+  readonly maxKeys: number;
+  /** Most properties in the whole body (`BODY_MAX_TOTAL_KEYS`). */
+  readonly maxTotalKeys: number;
+  /** Most elements in one array (`BODY_MAX_ARRAY_LENGTH`). */
+  readonly maxArrayLength: number;
+}
+
+/** How long a client may take, in milliseconds (Node's HTTP server timeouts). */
+export interface HttpTimeouts {
+  /** From the connection (or the end of the last response) to the end of the request's headers. */
+  readonly headersMs: number;
+  /** From the start of a request to the end of its body. */
+  readonly requestMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  readonly keepAliveMs: number;
+}
+
 /** The typed configuration every module is built from. */
 export interface AppConfig {
   readonly runtime: { readonly nodeEnv: Env['NODE_ENV'] };
@@ -22,6 +44,8 @@ export interface AppConfig {
     readonly host: string;
     readonly port: number;
     readonly bodyLimit: number;
+    readonly json: JsonBodyLimits;
+    readonly timeouts: HttpTimeouts;
     readonly shutdownTimeoutMs: number;
   };
   readonly log: { readonly level: Env['LOG_LEVEL']; readonly http: boolean };
@@ -104,6 +128,17 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       host: env.HOST,
       port: env.PORT,
       bodyLimit: env.BODY_LIMIT,
+      json: {
+        maxDepth: env.BODY_MAX_DEPTH,
+        maxKeys: env.BODY_MAX_KEYS,
+        maxTotalKeys: env.BODY_MAX_TOTAL_KEYS,
+        maxArrayLength: env.BODY_MAX_ARRAY_LENGTH,
+      },
+      timeouts: {
+        headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     log: { level: env.LOG_LEVEL, http: env.HTTP_LOG },

@@ -78,6 +78,13 @@ export const envSchema = z
       .default('info'),
     HTTP_LOG: flag(true),
     BODY_LIMIT: int(1024, 100 * 1024 * 1024, 1024 * 1024),
+    BODY_MAX_DEPTH: int(1, 1_000, 20),
+    BODY_MAX_KEYS: int(1, 1_000_000, 200),
+    BODY_MAX_TOTAL_KEYS: int(1, 10_000_000, 2_000),
+    BODY_MAX_ARRAY_LENGTH: int(1, 10_000_000, 1_000),
+    HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000, 10_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000, 30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 3_600_000, 72_000),
     SHUTDOWN_TIMEOUT_MS: int(0, 120_000, 10_000),
     DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'postgres://user:password@host:port/db'),
     DATA_DIR: z.string().min(1).default('./data'),
@@ -157,6 +164,14 @@ export const envSchema = z
         if (!env[key])
           ctx.addIssue({ code: 'custom', path: [key], message: `is required when JWT_ALGORITHM=${env.JWT_ALGORITHM}` });
       }
+    }
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      // Node refuses a headers timeout above the request timeout: the whole request includes its headers.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HTTP_HEADERS_TIMEOUT_MS'],
+        message: 'must not be above HTTP_REQUEST_TIMEOUT_MS',
+      });
     }
     if (!env.ADMIN_EMAIL !== !env.ADMIN_PASSWORD) {
       const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';

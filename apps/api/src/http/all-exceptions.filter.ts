@@ -1,6 +1,7 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
+import { isClientAbort } from './client-abort';
 import { isDatabaseUnavailable } from './database-errors';
 import { domainError } from './domain-errors';
 
@@ -25,7 +26,8 @@ const phrase = (status: number) => STATUS_CODES[status] ?? 'Error';
  * Maps every error to `{ statusCode, error, message }`: HTTP exceptions keep
  * their status, the libraries' coded errors get theirs (`domain-errors.ts`),
  * Fastify's client errors (malformed JSON, body too large) keep their 4xx, an
- * unreachable database is a 503, anything else is a logged 500 whose body
+ * unreachable database is a 503, a client that aborted its request a 400
+ * logged at debug level (the answer cannot reach it anyway), anything else is a logged 500 whose body
  * reveals nothing. Bodies that are not error messages (Terminus health
  * results) pass through.
  */
@@ -38,12 +40,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<unknown>();
+    const incoming = http.getRequest<{ id?: string; raw?: unknown } | undefined>();
+    // No request-scoped logger: the line names its request, as the request log line does.
+    const request = `request ${incoming?.id ?? '-'}`;
+    if (isClientAbort(exception, incoming)) {
+      // Checked first: the reset's ECONNRESET would otherwise read as a lost database connection.
+      this.logger.debug(`${request}: the client aborted the request before its body arrived`);
+      const status = HttpStatus.BAD_REQUEST;
+      this.adapterHost.httpAdapter.reply(response, errorBody(status, 'The request was aborted by the client'), status);
+      return;
+    }
     const [status, body] = this.toResponse(exception);
     // A limit's wait (login failures): the same header the throttler guard sets.
     const retryAfter = domainError(exception)?.retryAfter;
     if (retryAfter !== undefined) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(retryAfter));
-    // No request-scoped logger: the line names its request, as the request log line does.
-    const request = `request ${http.getRequest<{ id?: string } | undefined>()?.id ?? '-'}`;
     if (status === 503 && exception instanceof Error && exception.cause instanceof Error) {
       this.logger.warn(`${request}: ${exception.message}: ${exception.cause.message}`);
     } else if (status === 503 && !(exception instanceof HttpException)) {

@@ -1,0 +1,43 @@
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+
+/** Most validation messages a 400 lists; the rest are counted in one last line. */
+export const MAX_VALIDATION_MESSAGES = 10;
+
+/**
+ * `messages` as they are when there are at most `max`, otherwise the first
+ * `max` and a last line counting the others ("and 12 more errors").
+ */
+export function capMessages(messages: string[], max: number): string[] {
+  if (messages.length <= max) return messages;
+  const more = messages.length - max;
+  return [...messages.slice(0, max), `and ${more} more error${more === 1 ? '' : 's'}`];
+}
+
+/**
+ * Nest's `ValidationPipe` with two bounds on what bad input costs:
+ *
+ * - a 400 lists at most `MAX_VALIDATION_MESSAGES` messages (a body of
+ *   thousands of unknown properties would otherwise be answered with a
+ *   message for each, hundreds of kilobytes);
+ * - a `RangeError` raised while transforming or validating the input (the
+ *   call stack exhausted by a nested value class-transformer recurses into)
+ *   is the client's input, so a 400, not a 500. The JSON body parser refuses
+ *   such bodies first (`BODY_MAX_DEPTH`); this covers any other way in.
+ */
+export class BoundedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    try {
+      return (await super.transform(value, metadata)) as unknown;
+    } catch (error) {
+      // By name: an error thrown by V8 in another realm (Jest's VM) fails `instanceof RangeError`.
+      if (error instanceof Error && error.name === 'RangeError') {
+        throw new BadRequestException('The request is too deeply nested or too large to validate', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  protected override flattenValidationErrors(validationErrors: ValidationError[]): string[] {
+    return capMessages(super.flattenValidationErrors(validationErrors), MAX_VALIDATION_MESSAGES);
+  }
+}
