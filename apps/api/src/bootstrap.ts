@@ -12,7 +12,7 @@ import { APP_CONFIG } from './config/app-config.constants';
 import type { ErrorBody } from './http/all-exceptions.filter';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { registerJsonBodyParser } from './http/json-body-parser';
-import { SECURITY_HEADERS, useDocsContentSecurityPolicy } from './http/security-headers';
+import { securityHeaderValues, useDocsContentSecurityPolicy } from './http/security-headers';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
 import { APP_LOG_DESTINATION, APP_PINO } from './logging/logging.module';
 import { PinoLoggerService } from './logging/pino-logger.service';
@@ -36,6 +36,9 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; message: string }> = {
 
 const frameworkLogger = new NestLogger('HttpRouting');
 
+/** The security headers of every response, resolved once (see `securityHeaderValues`). */
+const SECURITY = securityHeaderValues();
+
 /**
  * Answers Fastify's routing errors with the public `{ statusCode, error,
  * message }`. Neither the body nor the log line carries the URL: a query
@@ -51,7 +54,8 @@ function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: F
     error: STATUS_CODES[status] ?? 'Error',
     message: known?.message ?? 'Internal server error',
   };
-  void reply.code(status).header(REQUEST_ID_HEADER, request.id).send(body);
+  // Fastify runs no onSend hook for these: the headers are set here.
+  void reply.code(status).header(REQUEST_ID_HEADER, request.id).headers(SECURITY).send(body);
 }
 
 /**
@@ -83,7 +87,6 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify, config.http.json);
   applyHttpTimeouts(app.getHttpServer(), config.http.timeouts);
-  app.useSecurityHeaders(SECURITY_HEADERS);
   useDocsContentSecurityPolicy(fastify);
   fastify.addHook('onRoute', (route) => {
     // Fastify reads bodyLimit per route; the config is known only after the
@@ -98,10 +101,12 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     closing = true;
     done();
   });
-  // One hook for both headers (every hook is a step of every request). onSend
-  // runs for every reply Fastify sends: handlers', errors', 404s'.
+  // One hook for the request id and the security headers (every hook is a step
+  // of every request). onSend runs for every reply Fastify sends: handlers',
+  // errors', 404s', routing errors'.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    reply.headers(SECURITY);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });

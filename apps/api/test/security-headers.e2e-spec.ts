@@ -49,6 +49,7 @@ describe('Security headers (e2e)', () => {
     ['POST', '/api/v1/ping', 415],
     ['GET', '/health/live', 200],
     ['GET', '/metrics', 200],
+    ['GET', '/api/v1/users/%E0%A4%A', 400], // a routing error (Fastify's frameworkErrors, no onSend hook)
   ] as const)('%s %s (%i) carries them with a policy that allows nothing', async (method, url, status) => {
     const res = await app.inject({ method, url, ...(method === 'POST' ? { payload: 'x' } : {}) });
     expect(res.statusCode).toBe(status);
