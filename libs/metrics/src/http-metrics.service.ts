@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { Histogram } from 'prom-client';
-import { METRIC, UNMATCHED_ROUTE } from './metrics.constants';
+import { HttpDurationHistogram } from './http-duration-histogram';
+import { UNMATCHED_ROUTE } from './metrics.constants';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -26,7 +25,7 @@ export interface HookableServer {
  */
 @Injectable()
 export class HttpMetricsService {
-  constructor(@InjectMetric(METRIC.httpRequestDuration) private readonly histogram: Histogram<string>) {}
+  constructor(private readonly histogram: HttpDurationHistogram) {}
 
   /** Installs the hook on the HTTP server; call once, before the app listens. */
   instrument(server: HookableServer): void {
@@ -38,13 +37,6 @@ export class HttpMetricsService {
 
   /** Records one request; `route` undefined means no route matched. */
   observe(method: string, route: string | undefined, statusCode: number, seconds: number): void {
-    this.histogram.observe(
-      {
-        method: KNOWN_METHODS.has(method) ? method : 'OTHER',
-        route: route ?? UNMATCHED_ROUTE,
-        status_code: String(statusCode),
-      },
-      seconds,
-    );
+    this.histogram.observe(KNOWN_METHODS.has(method) ? method : 'OTHER', route ?? UNMATCHED_ROUTE, statusCode, seconds);
   }
 }

@@ -1,14 +1,30 @@
+import type { Provider } from '@nestjs/common';
 import { makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import { register } from 'prom-client';
+import { HttpDurationHistogram } from './http-duration-histogram';
 import { CACHE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS, METRIC } from './metrics.constants';
+
+/**
+ * `http_request_duration_seconds`, in prom-client's default registry (as the
+ * other metrics): one per process, shared by every app in it, as
+ * nestjs-prometheus does for its own providers.
+ */
+export const httpDurationProvider: Provider = {
+  provide: HttpDurationHistogram,
+  useFactory: () => {
+    const existing = register.getSingleMetric(METRIC.httpRequestDuration);
+    if (existing instanceof HttpDurationHistogram) return existing;
+    return new HttpDurationHistogram(
+      METRIC.httpRequestDuration,
+      'HTTP request duration in seconds, by method, route pattern and status code',
+      HTTP_DURATION_BUCKETS,
+    ).registerIn(register);
+  },
+};
 
 /** Metric providers registered by `MetricsModule`. */
 export const metricProviders = [
-  makeHistogramProvider({
-    name: METRIC.httpRequestDuration,
-    help: 'HTTP request duration in seconds, by method, route pattern and status code',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: HTTP_DURATION_BUCKETS,
-  }),
+  httpDurationProvider,
   makeCounterProvider({
     name: METRIC.cacheHits,
     help: 'Cache hits, by namespace and layer (l1, l2)',
