@@ -14,8 +14,10 @@ import {
   cacheManagerRedis,
   cacheManagerTiered,
   ours,
+  rawRedis,
   type Contender,
 } from './lib/contenders';
+import { concurrencyRuns } from './lib/concurrency-scenarios';
 import { coldSet, l1Hits, l2Hits, missAndLoad } from './lib/latency-scenarios';
 import { progress } from './lib/progress';
 import { BenchRedisServer, redisVersion } from './lib/redis-server';
@@ -44,9 +46,13 @@ async function run(url: string): Promise<string> {
     const miss = await missAndLoad(contenders, cold);
     progress('L2 hit');
     const l2 = await l2Hits(miss, cold);
+    progress('calls in flight (with the raw client as reference)');
+    const raw = await rawRedis(url);
+    contenders.push(raw);
+    const concurrency = await concurrencyRuns([raw, ...contenders.filter((c) => c !== raw)]);
     progress('Zipf hit ratio');
     const zipf = await hitRatios();
-    return renderReport({ redisVersion: await redisVersion(url), contenders, l1, l2, miss, zipf });
+    return renderReport({ redisVersion: await redisVersion(url), contenders, l1, l2, miss, concurrency, zipf });
   } finally {
     await closeAll(contenders);
   }

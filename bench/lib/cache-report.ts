@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import type { Contender } from './contenders';
+import { CONCURRENCY, type ConcurrencyRow } from './concurrency-scenarios';
 import { COLD, HOT, type LatencyRow } from './latency-scenarios';
 import { fixed, int, ratio, table } from './markdown';
 import { payloadBytes } from './payload';
@@ -12,6 +13,7 @@ export interface CacheResults {
   l1: readonly LatencyRow[];
   l2: readonly LatencyRow[];
   miss: readonly LatencyRow[];
+  concurrency: readonly ConcurrencyRow[];
   zipf: HitRatios;
 }
 
@@ -28,6 +30,8 @@ export function renderReport(r: CacheResults): string {
     `## Miss and load: \`getOrSet\` of ${int(COLD.keys)} never-seen keys, loader resolves at once (includes the Redis write)`,
     latencyTable(r.miss, 'miss'),
     'cache-manager + memory writes to memory only.',
+    `## Calls in flight: miss and load, then L2 hit (${int(CONCURRENCY.keys)} fresh keys per level, round and contender; median of ${CONCURRENCY.rounds} rounds)`,
+    concurrencyTables(r.concurrency),
     `## Hit ratio: Zipf(${ZIPF.s}) over ${int(ZIPF.n)} keys, ${int(ZIPF.capacity)}-entry cache, ${int(ZIPF.warmup)} warm-up then ${int(ZIPF.measured)} measured requests`,
     hitRatioTable(r.zipf),
     'Cache-aside replay of one seeded trace: `get`, and `set` after a miss. cache-manager + memory uses the same ' +
@@ -108,4 +112,61 @@ function notes(): string {
     '- "wrong values" counts reads that returned something other than the key\'s value; it must be 0.',
     '',
   ].join('\n');
+}
+
+/** The reference row's label starts with "raw": the ratios are against it. */
+const isRaw = (row: ConcurrencyRow) => row.contender.label.startsWith('raw ');
+
+function concurrencyTables(rows: readonly ConcurrencyRow[]): string {
+  const parts: string[] = [];
+  const targets: string[][] = [];
+  for (const level of CONCURRENCY.levels) {
+    const at = rows.filter((r) => r.inFlight === level);
+    const raw = at.find(isRaw);
+    parts.push(
+      `### ${level} in flight`,
+      table(
+        [
+          'contender',
+          'L2 hit ops/s',
+          '× raw',
+          'p50 (µs)',
+          'p99 (µs)',
+          'miss+load ops/s',
+          '× raw',
+          'p99 (µs)',
+          'wrong',
+          'loads in L2 reads',
+        ],
+        at.map((r) => [
+          r.contender.label,
+          int(r.l2.opsPerSec),
+          ratio(r.l2.opsPerSec, raw?.l2.opsPerSec ?? NaN),
+          fixed(r.l2.p50Us, 1),
+          fixed(r.l2.p99Us, 1),
+          int(r.miss.opsPerSec),
+          ratio(r.miss.opsPerSec, raw?.miss.opsPerSec ?? NaN),
+          fixed(r.miss.p99Us, 1),
+          int(r.wrong),
+          int(r.l2Loads),
+        ]),
+      ),
+    );
+    const ours = at.find((r) => r.contender.label.startsWith('ours'));
+    const peers = at.filter((r) => r !== ours && !isRaw(r));
+    if (ours && raw) {
+      const best = Math.max(...peers.map((p) => p.l2.opsPerSec));
+      targets.push([
+        String(level),
+        ratio(ours.l2.opsPerSec, raw.l2.opsPerSec),
+        ratio(ours.l2.opsPerSec, best),
+        level === 64 ? (ours.l2.opsPerSec >= 0.8 * raw.l2.opsPerSec && ours.l2.opsPerSec > best ? 'yes' : 'no') : '',
+      ]);
+    }
+  }
+  parts.push(
+    'Targets (issue 11): at 64 in flight, our L2 hit ≥ 0.8× the raw client and ahead of every peer.',
+    table(['in flight', 'ours ÷ raw (L2 hit)', 'ours ÷ fastest peer', 'target met'], targets),
+  );
+  return parts.join('\n\n');
 }

@@ -187,3 +187,38 @@ export async function bentocache(url: string): Promise<Contender> {
     },
   };
 }
+
+/**
+ * The physical reference: a bare node-redis client, `GET` + `JSON.parse`,
+ * and on a miss the loader then `SET key JSON PX ttl` (no tiers, no tags, no
+ * invalidation, no stampede protection). What a cache over the same client
+ * cannot beat; its rows show how close each one comes.
+ */
+export async function rawRedis(url: string): Promise<Contender> {
+  const open = async () => {
+    const redis = createClient({ url });
+    await redis.connect();
+    const client: CacheClient = {
+      getOrSet: async (key, loader) => {
+        const text = await redis.get(`bench-raw:${key}`);
+        if (text !== null) return JSON.parse(text) as Payload;
+        const value = await loader();
+        await redis.set(`bench-raw:${key}`, JSON.stringify(value), { PX: TTL_MS });
+        return value;
+      },
+    };
+    return { client, close: () => redis.close() };
+  };
+  const writer = await open();
+  const reader = await open();
+  return {
+    label: 'raw node-redis GET + JSON.parse (reference)',
+    config: 'one node-redis client per instance: `GET` + `JSON.parse`, on a miss `SET … PX`; no L1, tags or guards',
+    writer: writer.client,
+    reader: reader.client,
+    close: async () => {
+      await writer.close();
+      await reader.close();
+    },
+  };
+}
