@@ -76,6 +76,10 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     bufferLogs: true,
+    // A failed boot must not dump the buffered lines (and Nest's own stack of the
+    // error) in Nest's coloured format: main.ts prints one clean message. The
+    // lines of a successful boot go to pino (flushLogs below).
+    autoFlushLogs: false,
     abortOnError: false,
     // Nest's parsers would add application/x-www-form-urlencoded; the only body is JSON (registerJsonBodyParser).
     bodyParser: false,

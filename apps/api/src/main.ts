@@ -48,6 +48,8 @@ main().catch((error: unknown) => {
   if (isOperatorError(error)) {
     process.stderr.write(`${error.message}\n`);
   } else {
+    // Unexpected: the lines logged while booting are the context (they were held back, see createApp).
+    Logger.flush();
     process.stderr.write(`Boot failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
   process.exit(1);
