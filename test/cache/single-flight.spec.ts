@@ -109,21 +109,43 @@ describe('stampede protection', () => {
     expect(calls.n).toBe(3);
   });
 
-  it('lets waiters load themselves when the lock holder fails', async () => {
-    const prefix = uniquePrefix();
-    const [holder, waiter] = await Promise.all([instance(prefix), instance(prefix)]);
+  it('makes a waiter wait for the lock holder, and load itself once the holder fails', async () => {
+    const options = { prefix: uniquePrefix(), lockWaitMs: 30_000 };
+    const [holder, waiter] = await Promise.all([
+      createCacheInstance(server.url, options),
+      createCacheInstance(server.url, options),
+    ]);
+    instances.push(holder, waiter);
+    const events: string[] = [];
+    let holderLoading!: () => void;
+    const holderStarted = new Promise<void>((r) => (holderLoading = r));
     const first = holder.cache.getOrSet(
       'k',
       async () => {
-        await new Promise((r) => setTimeout(r, 200));
+        events.push('holder loads');
+        holderLoading(); // the lease is taken before the loader runs
+        await new Promise((r) => setTimeout(r, 500));
+        events.push('holder fails');
         throw new Error('holder failed');
       },
       { lockAcrossInstances: true },
     );
-    await new Promise((r) => setTimeout(r, 50));
-    const second = waiter.cache.getOrSet('k', () => 'from waiter', { lockAcrossInstances: true });
+    await holderStarted;
+    const started = Date.now();
+    const second = waiter.cache.getOrSet(
+      'k',
+      () => {
+        events.push('waiter loads');
+        return 'from waiter';
+      },
+      { lockAcrossInstances: true },
+    );
     await expect(first).rejects.toThrow('holder failed');
     expect(await second).toBe('from waiter');
+    // Without the lock the waiter would load at once, while the holder still runs.
+    expect(events).toEqual(['holder loads', 'holder fails', 'waiter loads']);
+    // Woken by the holder's release, not by the end of lockWaitMs.
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('does not put back a value loaded before an invalidation of its tag', async () => {

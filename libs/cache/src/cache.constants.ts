@@ -17,6 +17,10 @@ export function resolveCacheOptions(options: CacheModuleOptions): ResolvedCacheO
   if (options.schemaVersion !== undefined && !/^[A-Za-z0-9._-]{1,32}$/.test(options.schemaVersion)) {
     throw new CacheArgumentError('schemaVersion must be 1-32 characters of A-Z a-z 0-9 . _ -');
   }
+  // A jitter outside 0..1 would make TTLs NaN or longer than maxTtlMs: refused at boot, not at the first write.
+  if (options.ttlJitter !== undefined && !(options.ttlJitter >= 0 && options.ttlJitter <= 1)) {
+    throw new CacheArgumentError(`ttlJitter must be between 0 and 1, got ${options.ttlJitter}`);
+  }
   return {
     backend: options.backend ?? 'auto',
     prefix: options.prefix ?? 'bp',

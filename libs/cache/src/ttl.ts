@@ -1,6 +1,12 @@
 import { CacheArgumentError } from './errors';
 
-/** Resolves a TTL option (number or function of the value) and applies jitter. */
+/**
+ * Resolves a TTL option (number or function of the value), caps it at
+ * `maxMs` and applies jitter (a reduction of up to `jitter` × TTL, so the
+ * result stays within `maxMs`). A jitter outside 0..1 is refused: negative it
+ * would lengthen entries past `maxMs` (past the tag markers that invalidate
+ * them), NaN would give a NaN TTL.
+ */
 export function resolveTtl<T>(
   ttl: number | ((value: T) => number) | undefined,
   value: T,
@@ -9,6 +15,8 @@ export function resolveTtl<T>(
   const base = typeof ttl === 'function' ? ttl(value) : (ttl ?? defaults.ttlMs);
   if (!Number.isFinite(base) || base <= 0)
     throw new CacheArgumentError(`TTL must be a positive number of ms, got ${base}`);
+  if (!(defaults.jitter >= 0 && defaults.jitter <= 1))
+    throw new CacheArgumentError(`TTL jitter must be between 0 and 1, got ${defaults.jitter}`);
   const capped = Math.min(base, defaults.maxMs);
   return Math.max(1, Math.round(capped * (1 - Math.random() * defaults.jitter)));
 }
