@@ -1,7 +1,7 @@
 import type { RedisConnection } from '@app/redis';
 import { createHash } from 'node:crypto';
 import type { KeyLayout } from '../keys';
-import { parseEnvelope, type Envelope } from './envelope';
+import { formatEnvelope, parseEnvelope, type Envelope } from './envelope';
 import { ServerClock } from './server-clock';
 import {
   DELETE_SCRIPT,
@@ -226,19 +226,19 @@ export class RedisL2 {
     const ttl = Math.max(1, Math.round(write.ttlMs));
     const grace = Math.max(0, Math.round(write.graceMs));
     const expires = Math.floor(this.clock.now()) + ttl;
-    const header = `v1|${write.notBefore}|${expires}|${expires + grace}|${write.schema}|${write.tags.join(',')}`;
+    const envelope = formatEnvelope({
+      created: write.notBefore,
+      expires,
+      graceUntil: expires + grace,
+      schema: write.schema,
+      tags: [...write.tags],
+      payload: write.payload,
+    });
     const markers = ['MGET'];
     for (const tag of write.tags) markers.push(this.keys.tagPrefix + tag);
     const [stored, marks] = await this.redis.run((c) =>
       Promise.all([
-        c.sendCommand<string | null>([
-          'SET',
-          write.key,
-          `${header}\n${write.payload}`,
-          'PX',
-          String(ttl + grace),
-          'NX',
-        ]),
+        c.sendCommand<string | null>(['SET', write.key, envelope, 'PX', String(ttl + grace), 'NX']),
         c.sendCommand<Array<string | null>>(markers),
       ]),
     );
