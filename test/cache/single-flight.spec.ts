@@ -92,8 +92,8 @@ describe('stampede protection', () => {
     };
     const first = holder.cache.getOrSet('k', loader('holder'), { lockAcrossInstances: true });
     await new Promise((r) => setTimeout(r, 800)); // an unrenewed lease would have expired 500 ms ago
-    const lockKey = holder.cache.redisKey('default', 'k').replace(':c:', ':lk:');
-    expect(await holder.redis.run((c) => c.pTTL(lockKey))).toBeGreaterThan(0);
+    // The loader's lock (`loader:{namespace}:{key}`) is still held: nobody else can take it.
+    expect(await late.cache.lock.acquire('loader:default:k', { waitMs: 0 })).toBeUndefined();
     const second = late.cache.getOrSet('k', loader('late'), { lockAcrossInstances: true });
     expect(await first).toBe('holder');
     expect(await second).toBe('holder');
