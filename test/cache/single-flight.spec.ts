@@ -101,6 +101,23 @@ describe('stampede protection', () => {
     expect(mostAtOnce).toBe(1);
   });
 
+  it("wakes a waiting instance with the holder's release notice, not the poll", async () => {
+    const options = { prefix: uniquePrefix(), lockPollMs: 30_000 };
+    const [holder, waiter] = await Promise.all([
+      createCacheInstance(server.url, options),
+      createCacheInstance(server.url, options),
+    ]);
+    instances.push(holder, waiter);
+    const calls = { n: 0 };
+    const first = holder.cache.getOrSet('k', slowLoader(calls, 300), { lockAcrossInstances: true });
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const second = waiter.cache.getOrSet('k', slowLoader(calls), { lockAcrossInstances: true });
+    expect(await second).toEqual(await first);
+    expect(Date.now() - started).toBeLessThan(10_000); // the poll would have taken 30 s
+    expect(calls.n).toBe(1);
+  });
+
   it('without the lock, each instance loads once (per-process single flight)', async () => {
     const prefix = uniquePrefix();
     const three = await Promise.all([instance(prefix), instance(prefix), instance(prefix)]);
