@@ -111,6 +111,18 @@ describe(CacheMetricsBridge.name, () => {
     expect(await count('received')).toBe(received + 1);
   });
 
+  it('exports lock acquisitions by outcome', async () => {
+    const count = async (outcome: string) => (await sample('cache_lock_acquisitions_total', `outcome="${outcome}"`))!;
+    const [acquired, busy] = [await count('acquired'), await count('busy')];
+    const lease = await cache.lock.acquire('metered', { waitMs: 0 });
+    expect(await other.cache.lock.acquire('metered', { waitMs: 0 })).toBeUndefined(); // another instance: not counted here
+    expect(await cache.lock.acquire('metered', { waitMs: 0 })).toBeUndefined();
+    await lease!.release();
+    expect(await count('acquired')).toBe(acquired + 1);
+    expect(await count('busy')).toBe(busy + 1);
+    expect(await count('failed')).toBe(0);
+  });
+
   it('exports the breaker state as it changes', async () => {
     moduleRef.get(CacheMetricsBridge).refresh();
     expect(await sample('cache_breaker_state', 'state="closed"')).toBe(1);

@@ -92,13 +92,30 @@ describe('stampede protection', () => {
     };
     const first = holder.cache.getOrSet('k', loader('holder'), { lockAcrossInstances: true });
     await new Promise((r) => setTimeout(r, 800)); // an unrenewed lease would have expired 500 ms ago
-    const lockKey = holder.cache.redisKey('default', 'k').replace(':c:', ':lk:');
-    expect(await holder.redis.run((c) => c.pTTL(lockKey))).toBeGreaterThan(0);
+    // The loader's lock (`loader:{namespace}:{key}`) is still held: nobody else can take it.
+    expect(await late.cache.lock.acquire('loader:default:k', { waitMs: 0 })).toBeUndefined();
     const second = late.cache.getOrSet('k', loader('late'), { lockAcrossInstances: true });
     expect(await first).toBe('holder');
     expect(await second).toBe('holder');
     expect(calls).toBe(1);
     expect(mostAtOnce).toBe(1);
+  });
+
+  it("wakes a waiting instance with the holder's release notice, not the poll", async () => {
+    const options = { prefix: uniquePrefix(), lockPollMs: 30_000 };
+    const [holder, waiter] = await Promise.all([
+      createCacheInstance(server.url, options),
+      createCacheInstance(server.url, options),
+    ]);
+    instances.push(holder, waiter);
+    const calls = { n: 0 };
+    const first = holder.cache.getOrSet('k', slowLoader(calls, 300), { lockAcrossInstances: true });
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const second = waiter.cache.getOrSet('k', slowLoader(calls), { lockAcrossInstances: true });
+    expect(await second).toEqual(await first);
+    expect(Date.now() - started).toBeLessThan(10_000); // the poll would have taken 30 s
+    expect(calls.n).toBe(1);
   });
 
   it('without the lock, each instance loads once (per-process single flight)', async () => {

@@ -15,6 +15,21 @@ export type CacheLayer = 'l1' | 'l2';
 export type BusDirection = 'published' | 'received' | 'ignored';
 
 /**
+ * What happened to `DistributedLock` acquisitions since start (loader leases
+ * included): `acquired`; `busy` (gave up waiting for another owner);
+ * `failed` (Redis errored or missed its deadline: fed to the breaker);
+ * `skipped` (breaker open, Redis not asked); `lost` (renewal failed or found
+ * another owner).
+ */
+export interface LockCounters {
+  acquired: number;
+  busy: number;
+  failed: number;
+  skipped: number;
+  lost: number;
+}
+
+/**
  * Receives what happens in the cache as it happens (the Prometheus bridge
  * uses this). Durations: `get`/`set`/`load`/`delete`/`invalidate` per layer;
  * L1 reads are timed one in `L1_SAMPLE_EVERY`, and only while an observer
@@ -29,6 +44,8 @@ export interface CacheObserver {
   bus?(direction: BusDirection): void;
   /** The breaker opened or closed. */
   breaker?(state: 'closed' | 'open'): void;
+  /** A lock acquisition ended this way (or a lease was lost). */
+  lock?(event: keyof LockCounters): void;
 }
 
 /** One L1 read in this many is timed (a power of two): timing every hit would cost more than the hit. */
@@ -40,6 +57,7 @@ const zero = (): LayerCounters => ({ hits: 0, misses: 0, staleHits: 0, sets: 0, 
 export class CacheStats {
   private readonly byNamespace = new Map<string, Record<CacheLayer, LayerCounters>>();
   private l1Reads = 0;
+  private readonly locks: LockCounters = { acquired: 0, busy: 0, failed: 0, skipped: 0, lost: 0 };
   observer?: CacheObserver;
 
   /** True when this L1 read should be timed: an observer listens, and one read in `L1_SAMPLE_EVERY`. */
@@ -64,6 +82,16 @@ export class CacheStats {
 
   breakerChanged(state: 'closed' | 'open'): void {
     this.observer?.breaker?.(state);
+  }
+
+  lockEvent(event: keyof LockCounters): void {
+    this.locks[event]++;
+    this.observer?.lock?.(event);
+  }
+
+  /** A copy of the lock counters. */
+  lockSnapshot(): LockCounters {
+    return { ...this.locks };
   }
 
   /** A copy of every counter, with hit ratios. */

@@ -37,6 +37,7 @@ export function resolveCacheOptions(options: CacheModuleOptions): ResolvedCacheO
     busAckTimeoutMs: options.busAckTimeoutMs ?? 250,
     lockLeaseMs: options.lockLeaseMs ?? 10_000,
     lockWaitMs: options.lockWaitMs ?? 5_000,
+    lockPollMs: options.lockPollMs ?? 500,
     tombstoneMs: options.tombstoneMs ?? 60_000,
     serializer: options.serializer ?? jsonSerializer,
   };

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { cacheManagerProvider, namespaceProviders } from './cache.providers';
+import { cacheManagerProvider, distributedLockProvider, namespaceProviders } from './cache.providers';
+import { DistributedLock } from './lock/distributed-lock';
 import { CacheConfigurableModule } from './cache.module-definition';
 import { CacheService } from './cache.service';
 import { CachedMethodsExplorer } from './cached-methods.explorer';
@@ -17,8 +18,8 @@ class CacheFeatureModule {}
 
 @Module({
   imports: [DiscoveryModule],
-  providers: [CacheService, cacheManagerProvider, CachedMethodsExplorer],
-  exports: [CacheService, CACHE_MANAGER],
+  providers: [CacheService, cacheManagerProvider, distributedLockProvider, CachedMethodsExplorer],
+  exports: [CacheService, CACHE_MANAGER, DistributedLock],
 })
 export class CacheModule extends CacheConfigurableModule {
   /** Providers of `@InjectCache(name)` for these namespaces. */

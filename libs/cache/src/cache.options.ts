@@ -43,10 +43,21 @@ export interface CacheModuleOptions {
   probeIntervalMs?: number;
   /** How long `delete`/`invalidateTags` wait for other instances' acknowledgements. @default 250 */
   busAckTimeoutMs?: number;
-  /** Lease of a cross-instance loader lock (renewed while loading). @default 10_000 */
+  /**
+   * Lease of a `DistributedLock` (the loader's included) when `acquire` is
+   * given no `ttlMs`; renewed every third of it while held. @default 10_000
+   */
   lockLeaseMs?: number;
-  /** How long an instance waits for another's loader before loading itself. @default 5_000 */
+  /**
+   * How long `acquire` waits when given no `waitMs`, and how long an
+   * instance waits for another's loader before loading itself. @default 5_000
+   */
   lockWaitMs?: number;
+  /**
+   * While waiting for a lock, it is tried again this often: the fallback for
+   * a lost release notice (waiters are woken by the bus). @default 500
+   */
+  lockPollMs?: number;
   /** Lifetime of delete tombstones (guards against late writes of loaders started before). @default 60_000 */
   tombstoneMs?: number;
   /** Value codec. @default jsonSerializer (tagged JSON: Date, BigInt, Map, Set, Buffer) */

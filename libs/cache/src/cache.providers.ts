@@ -10,6 +10,14 @@ import type { CacheModuleOptions } from './cache.options';
 import { cacheToken } from './cache.constants';
 import { CacheService } from './cache.service';
 import { GuardedKeyvStore } from './guarded-keyv-store';
+import { DistributedLock } from './lock/distributed-lock';
+
+/** `DistributedLock`: the tiered cache's own (same Redis connection, breaker, key layout and bus). */
+export const distributedLockProvider: Provider = {
+  provide: DistributedLock,
+  inject: [CacheService],
+  useFactory: (cache: CacheService) => cache.lock,
+};
 
 /**
  * Nest's standard `CACHE_MANAGER` (cache-manager 7 over Keyv), so existing

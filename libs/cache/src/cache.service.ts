@@ -1,12 +1,13 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { RedisConnection } from '@app/redis';
 import type { InvalidationChannel } from './bus/invalidation-channel';
-import type { CacheObserver } from './cache-stats';
+import type { CacheObserver, LockCounters } from './cache-stats';
 import { resolveCacheOptions } from './cache.constants';
 import { CACHE_OPTIONS } from './cache.module-definition';
 import type { CacheModuleOptions } from './cache.options';
 import { DEFAULT_NAMESPACE } from './cache.constants';
 import { CacheBackendError } from './errors';
+import type { DistributedLock } from './lock/distributed-lock';
 import { NamespacedCache } from './namespaced-cache';
 import { TieredCache } from './tiered-cache';
 
@@ -57,6 +58,20 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
   /** Counters per namespace and layer since start. */
   stats() {
     return this.cache.stats.snapshot();
+  }
+
+  /**
+   * Named locks on the cache's Redis connection (breaker, key layout and bus
+   * shared), or process-local with the memory backend. Also injectable as
+   * `DistributedLock`.
+   */
+  get lock(): DistributedLock {
+    return this.cache.lock;
+  }
+
+  /** Lock acquisitions since start, by outcome (loader leases included). */
+  lockStats(): LockCounters {
+    return this.cache.stats.lockSnapshot();
   }
 
   /** Receives every count and duration (metrics exporters). */

@@ -27,3 +27,37 @@ export class CacheUnavailableError extends Error {
     this.name = 'CacheUnavailableError';
   }
 }
+
+/** Why `DistributedLock.withLock` did not run its function. */
+export type LockFailureReason = 'busy' | 'unavailable';
+
+/**
+ * `withLock` could not take the lock: another owner held it past the wait
+ * deadline (`busy`), or Redis failed or the cache breaker is open
+ * (`unavailable`; the caller decides whether to go on unlocked).
+ */
+export class CacheLockError extends Error {
+  readonly code = 'E_CACHE_LOCK_NOT_ACQUIRED';
+
+  constructor(
+    readonly lockName: string,
+    readonly reason: LockFailureReason,
+    options?: { cause?: unknown },
+  ) {
+    super(`lock "${lockName}" not acquired (${reason})`, options);
+    this.name = 'CacheLockError';
+  }
+}
+
+/** The reason of a lease's aborted signal: renewal failed or found another owner (expired, stolen, failover). */
+export class CacheLockLostError extends Error {
+  readonly code = 'E_CACHE_LOCK_LOST';
+
+  constructor(
+    readonly lockName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`lock "${lockName}" lost`, options);
+    this.name = 'CacheLockLostError';
+  }
+}

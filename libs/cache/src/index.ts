@@ -5,11 +5,19 @@ export { TieredCache } from './tiered-cache';
 export type { CacheModuleOptions, CacheBackend } from './cache.options';
 export type { SetOptions, GetOrSetOptions } from './cache-entry';
 export type { ChannelInvalidation, ChannelListener, InvalidationChannel } from './bus/invalidation-channel';
-export type { BusDirection, CacheObserver, CacheLayer, LayerCounters } from './cache-stats';
+export type { BusDirection, CacheObserver, CacheLayer, LayerCounters, LockCounters } from './cache-stats';
+export { DistributedLock, type AcquireOptions, type Lease, type LockAttempt } from './lock/distributed-lock';
 export { InjectCache } from './inject-cache.decorator';
 export { Cached, type CachedOptions } from './cached.decorator';
 export { buildKey, safeSegment } from './keys';
 export { resolveCacheOptions, cacheToken } from './cache.constants';
-export { CacheArgumentError, CacheBackendError, CacheUnavailableError } from './errors';
+export {
+  CacheArgumentError,
+  CacheBackendError,
+  CacheLockError,
+  CacheLockLostError,
+  CacheUnavailableError,
+  type LockFailureReason,
+} from './errors';
 export { jsonSerializer, type Serializer } from './serialization/serializer';
 export { CacheSerializationError } from './serialization/serialization.errors';

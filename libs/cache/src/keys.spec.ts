@@ -30,7 +30,8 @@ describe(KeyLayout.name, () => {
     const layout = new KeyLayout('bp');
     expect(layout.entry('users', '42')).toBe('bp:c:users:42');
     expect(layout.tagPrefix).toBe('bp:t:');
-    expect(layout.lockFor('bp:c:users:42')).toBe('bp:lk:users:42');
+    expect(layout.lock('jobs:nightly')).toEqual({ lock: 'bp:lk:{jobs:nightly}', fence: 'bp:lk:{jobs:nightly}:fence' });
+    expect(layout.loaderLockName('bp:c:users:42')).toBe('loader:users:42');
     expect(layout.bus).toBe('bp:bus');
   });
 });

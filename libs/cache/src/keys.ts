@@ -56,9 +56,20 @@ export class KeyLayout {
     return `${this.prefix}:t:`;
   }
 
-  /** `{prefix}:lk:{namespace}:{key}` — the loader lease of an entry key. */
-  lockFor(entryKey: string): string {
-    return `${this.prefix}:lk:${entryKey.slice(this.prefix.length + 3)}`;
+  /**
+   * The keys of a `DistributedLock` (`name` already made safe: no braces):
+   * `{prefix}:lk:{<name>}` holds the owner's token, `{prefix}:lk:{<name>}:fence`
+   * the last fencing token. The hash tag puts both in one Redis Cluster slot,
+   * so the acquire script can touch both atomically.
+   */
+  lock(name: string): { lock: string; fence: string } {
+    const lock = `${this.prefix}:lk:{${name}}`;
+    return { lock, fence: `${lock}:fence` };
+  }
+
+  /** The lock name `getOrSet(..., { lockAcrossInstances })` takes for an entry key: `loader:{namespace}:{key}`. */
+  loaderLockName(entryKey: string): string {
+    return `loader:${entryKey.slice(this.prefix.length + 3)}`;
   }
 
   /** `{prefix}:bus` — the invalidation channel. */

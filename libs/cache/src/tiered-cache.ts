@@ -11,7 +11,9 @@ import { InvalidationQueue } from './invalidation-queue';
 import { InvalidationTracker } from './invalidation-tracker';
 import { KeyLayout, namespaceTag, safeNamespace, safeSegment } from './keys';
 import { L1Index } from './l1/l1-index';
-import { LoaderLock } from './loader-lock';
+import type { DistributedLock, Lease } from './lock/distributed-lock';
+import { LocalLock } from './lock/local-lock';
+import { RedisLock } from './lock/redis-lock';
 import type { Envelope } from './l2/envelope';
 import { RedisL2, type L2Read, type L2Write, type WriteGuard } from './l2/redis-l2';
 import { CacheSerializationError } from './serialization/serialization.errors';
@@ -55,7 +57,13 @@ export class TieredCache {
   private readonly bus?: CacheBus;
   private readonly breaker: CircuitBreaker;
   private readonly flights = new SingleFlight();
-  private readonly lock?: LoaderLock;
+  /**
+   * Named locks (`DistributedLock`): over Redis (same connection, key layout,
+   * breaker and bus) when L2 is configured, process-local otherwise. The
+   * loader's cross-instance single flight uses it.
+   */
+  readonly lock: DistributedLock;
+  private readonly redisLock?: RedisLock;
   private readonly pending: InvalidationQueue;
   private readonly tracker = new InvalidationTracker();
   private probe?: NodeJS.Timeout;
@@ -83,9 +91,24 @@ export class TieredCache {
         (m) => this.onBusMessage(m),
         (direction) => this.stats.busMessage(direction),
       );
-      this.lock = new LoaderLock(this.l2, this.keys, options.lockLeaseMs, options.lockWaitMs);
+      this.redisLock = new RedisLock(
+        {
+          redis,
+          keys: this.keys,
+          breaker: this.breaker,
+          stats: this.stats,
+          announce: (names) => this.broadcast({ released: names }, false),
+        },
+        this.lockDefaults(),
+      );
       this.breaker.onChange((state) => this.onBreakerChange(state));
     }
+    this.lock = this.redisLock ?? new LocalLock(this.stats, this.lockDefaults());
+  }
+
+  private lockDefaults() {
+    const o = this.options;
+    return { ttlMs: o.lockLeaseMs, waitMs: o.lockWaitMs, pollMs: o.lockPollMs };
   }
 
   /** True when entries go to Redis (configured, and the breaker is closed). */
@@ -357,12 +380,10 @@ export class TieredCache {
     // deadline): the call keeps to L1. A lease or a write would wait another
     // deadline on a Redis that just missed one.
     const guard = remote?.guard;
-    const lease = options.lockAcrossInstances && remote ? await this.lock?.acquire(full) : undefined;
+    const locked = options.lockAcrossInstances && remote ? await this.loaderLease(namespace, full, tags) : undefined;
+    if (locked?.filled) return locked.filled.value as T;
+    const lease = locked?.lease;
     try {
-      if (lease && !lease.held) {
-        const filled = await lease.waitForFill(() => this.readL2(namespace, full, tags));
-        if (filled) return filled.value as T;
-      }
       return await this.runLoader(
         namespace,
         full,
@@ -372,7 +393,40 @@ export class TieredCache {
         guard,
       );
     } finally {
-      if (lease?.held) await lease.release(() => this.broadcast({ filled: [full] }, false));
+      // Announces the release on the bus: the waiters read the value just stored.
+      await lease?.release();
+    }
+  }
+
+  /**
+   * `lockAcrossInstances`: the loader lease of `full`, or the entry another
+   * instance's loader stored meanwhile (woken by its release notice; a slow
+   * poll covers a lost one). Neither (load here, unlocked) when Redis fails or
+   * the breaker opens, when the wait deadline passes, or without Redis.
+   */
+  private async loaderLease(
+    namespace: string,
+    full: string,
+    tags: readonly string[],
+  ): Promise<{ lease?: Lease; filled?: L1Entry } | undefined> {
+    if (!this.redisLock) return undefined;
+    const name = this.keys.loaderLockName(full);
+    const deadline = Date.now() + this.options.lockWaitMs;
+    for (;;) {
+      const attempt = await this.redisLock.attempt(name, { ttlMs: this.options.lockLeaseMs });
+      if (attempt.lease) return { lease: attempt.lease };
+      // Nobody can coordinate: load here (single flight still holds in this process).
+      if (attempt.reason === 'unavailable') return undefined;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.stats.lockEvent('busy');
+        return undefined;
+      }
+      await this.redisLock.waitForRelease(name, Math.min(left, this.options.lockPollMs));
+      const read = await this.readL2(namespace, full, tags);
+      // Redis stopped answering (breaker open): waiting longer cannot help.
+      if (!read) return undefined;
+      if (read.fresh && read.entry) return { filled: read.entry };
     }
   }
 
@@ -713,7 +767,7 @@ export class TieredCache {
     for (const key of keys) this.l1.delete(key);
     if (tags.length) this.l1.deleteTagged(tags);
     if (keys.length || tags.length) this.tracker.note(keys, tags);
-    if (message.filled) this.lock?.notifyFilled(message.filled);
+    if (message.released) this.redisLock?.notifyReleased(message.released);
   }
 
   /** Drops every L1 entry; loads in flight do not store theirs (they may predate a missed invalidation). */

@@ -1,5 +1,5 @@
 import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
-import { CacheService, type CacheStatus, type LayerCounters } from '@app/cache';
+import { CacheService, type CacheStatus, type LayerCounters, type LockCounters } from '@app/cache';
 import type { Counter, Gauge } from 'prom-client';
 import { CacheMetrics } from './cache-metrics.service';
 
@@ -49,6 +49,7 @@ export class CacheMetricsBridge implements OnModuleInit {
       onCollect(counter, () => this.collectCounter(counter, name));
     }
     onCollect(m.hitRatio, () => this.collectRatios());
+    onCollect(m.lockAcquisitions, () => this.collectLocks());
     onCollect(m.memoryUsage, () => m.memoryUsage.set({ layer: 'l1' }, cache.status().l1.bytes));
     // Every direction from the start, so a rate() has a zero to begin from.
     for (const direction of ['published', 'received', 'ignored']) m.busMessages.inc({ direction }, 0);
@@ -71,6 +72,14 @@ export class CacheMetricsBridge implements OnModuleInit {
     for (const [namespace, layers] of Object.entries(this.cache!.stats())) {
       for (const layer of ['l1', 'l2'] as const) counter.inc({ namespace, layer }, layers[layer][name]);
     }
+  }
+
+  /** Lock outcomes from the cache's cumulative counts, every outcome present (0 included). */
+  private collectLocks(): void {
+    const counter = this.metrics.lockAcquisitions;
+    counter.reset();
+    const counts = this.cache!.lockStats();
+    for (const outcome of Object.keys(counts) as Array<keyof LockCounters>) counter.inc({ outcome }, counts[outcome]);
   }
 
   private collectRatios(): void {

@@ -21,5 +21,6 @@ export class CacheMetrics {
     @InjectMetric(METRIC.cacheErrors) readonly errors: Counter<'namespace' | 'layer'>,
     @InjectMetric(METRIC.cacheBreakerState) readonly breakerState: Gauge<'state'>,
     @InjectMetric(METRIC.cacheBusMessages) readonly busMessages: Counter<'direction'>,
+    @InjectMetric(METRIC.cacheLockAcquisitions) readonly lockAcquisitions: Counter<'outcome'>,
   ) {}
 }

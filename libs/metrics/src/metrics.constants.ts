@@ -12,6 +12,7 @@ export const METRIC = {
   cacheErrors: 'cache_errors_total',
   cacheBreakerState: 'cache_breaker_state',
   cacheBusMessages: 'cache_bus_messages_total',
+  cacheLockAcquisitions: 'cache_lock_acquisitions_total',
 } as const;
 
 /** Label value of every request that matched no route: unknown URLs must not grow the label set. */

@@ -55,6 +55,11 @@ export const metricProviders = [
     help: "Invalidation bus messages: published, received from other instances, ignored (the instance's own echo)",
     labelNames: ['direction'],
   }),
+  makeCounterProvider({
+    name: METRIC.cacheLockAcquisitions,
+    help: 'DistributedLock acquisitions (loader leases included) by outcome: acquired, busy (wait deadline passed), failed (Redis error or deadline), skipped (breaker open); and lost leases',
+    labelNames: ['outcome'],
+  }),
   makeHistogramProvider({
     name: METRIC.cacheOperationDuration,
     help: 'Cache operation duration in seconds, by operation (get, set, load, delete, invalidate) and layer; L1 gets are sampled, 1 in 64',

@@ -10,8 +10,8 @@ export interface BusMessage {
   keys?: string[];
   /** Tags whose entries must be dropped from L1. */
   tags?: string[];
-  /** Entry keys just filled by a lock holder (wakes waiting instances). */
-  filled?: string[];
+  /** Locks just released (safe names, see `DistributedLock`): wakes the instances waiting for them. */
+  released?: string[];
 }
 
 interface WireMessage extends BusMessage {

@@ -91,7 +91,3 @@ return now`;
 export const INVALIDATE_TAGS_SCRIPT = `${NOW}
 for i = 1, #KEYS do redis.call('SET', KEYS[i], now, 'PX', ARGV[1]) end
 return now`;
-
-// Lease renewal and release only by the holder (compare token, then act).
-export const RENEW_LOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-export const RELEASE_LOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

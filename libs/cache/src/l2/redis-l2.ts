@@ -8,8 +8,6 @@ import {
   GET_MANY_SCRIPT,
   GET_SCRIPT,
   INVALIDATE_TAGS_SCRIPT,
-  RELEASE_LOCK_SCRIPT,
-  RENEW_LOCK_SCRIPT,
   SET_MANY_SCRIPT,
   SET_SCRIPT,
 } from './lua-scripts';
@@ -64,8 +62,6 @@ const SCRIPTS = {
   setMany: script(SET_MANY_SCRIPT),
   del: script(DELETE_SCRIPT),
   tags: script(INVALIDATE_TAGS_SCRIPT),
-  renew: script(RENEW_LOCK_SCRIPT),
-  release: script(RELEASE_LOCK_SCRIPT),
 };
 
 /**
@@ -256,22 +252,6 @@ export class RedisL2 {
       tags.map((t) => this.keys.tagPrefix + t),
       [String(this.markerTtlMs)],
     );
-  }
-
-  /** SET NX PX: true when this caller now holds the lease. */
-  async acquireLock(key: string, token: string, leaseMs: number): Promise<boolean> {
-    const reply = await this.redis.run((c) =>
-      c.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: leaseMs } }),
-    );
-    return reply === 'OK';
-  }
-
-  async renewLock(key: string, token: string, leaseMs: number): Promise<boolean> {
-    return Number(await this.eval(SCRIPTS.renew, [key], [token, String(leaseMs)])) === 1;
-  }
-
-  async releaseLock(key: string, token: string): Promise<void> {
-    await this.eval(SCRIPTS.release, [key], [token]);
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (restart, SCRIPT FLUSH). */
