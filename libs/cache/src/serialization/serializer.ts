@@ -214,7 +214,9 @@ function decodeNode(node: unknown): unknown {
 
 /** Decodes the properties of an object that JSON.parse created, in place. */
 function decodeProperties(record: Record<string, unknown>): void {
-  for (const key of Object.keys(record)) {
+  // for..in, not Object.keys: no key array per object (this walk runs on every L2 hit).
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
     const child = record[key];
     if (typeof child !== 'object' || child === null) continue;
     const decoded = decodeNode(child);
