@@ -109,9 +109,12 @@ describe('L2 read through MGET', () => {
     expect(await l2.set({ ...write, notBefore: read.notBefore, absent: true })).toBe(false);
     // Stored, but stamped with the read's time: older than the marker, so no reader takes it.
     expect(await a.cache.namespace('m10').getOrSet('k', () => 'new', { tags: ['t10'] })).toBe('new');
-    // That reload followed the invalidation closely: its read took Redis's exact
-    // time from the script, so its write was not refused and B reads it.
-    expect(await b.cache.namespace('m10').getOrSet('k', () => 'again', { tags: ['t10'] })).toBe('new');
+    // That reload followed the invalidation closely. Usually its read took Redis's
+    // exact time from the script and its write stands, so B reads it; on a loaded
+    // machine the read can fall on the estimated clock and the write is refused
+    // as possibly late (a miss, never a stale value). Either way, never "old".
+    const seen = await b.cache.namespace('m10').getOrSet('k', () => 'again', { tags: ['t10'] });
+    expect(['new', 'again']).toContain(seen);
   });
 
   it("copies the entry into L1 with the L2 entry's remaining TTL", async () => {
