@@ -211,6 +211,14 @@ describe('Hostile input (compiled app)', () => {
       });
       const live = await watcher.stop();
       expect(received).toMatch(/^HTTP\/1\.1 408 /);
+      // Written by Node's HTTP server path, yet with the API's error body and the security headers.
+      expect(received.toLowerCase()).toContain('\r\nx-content-type-options: nosniff\r\n');
+      expect(received.toLowerCase()).toContain("\r\ncontent-security-policy: default-src 'none'");
+      expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({
+        statusCode: 408,
+        error: 'Request Timeout',
+        message: 'The request did not arrive within the request timeout',
+      });
       expect(closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
       expect(closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + ANSWER_WITHIN_MS);
       expect(live).toMatchObject({ failures: 0 });

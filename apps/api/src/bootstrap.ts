@@ -12,6 +12,7 @@ import { APP_CONFIG } from './config/app-config.constants';
 import type { ErrorBody } from './http/all-exceptions.filter';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { registerJsonBodyParser } from './http/json-body-parser';
+import { clientErrorHandler } from './http/client-error';
 import { securityHeaderValues, useDocsContentSecurityPolicy } from './http/security-headers';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
 import { APP_LOG_DESTINATION, APP_PINO } from './logging/logging.module';
@@ -70,6 +71,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     bodyLimit: MAX_BODY_LIMIT,
     return503OnClosing: true,
     frameworkErrors: onFrameworkError,
+    clientErrorHandler: clientErrorHandler(SECURITY),
     // No Express-style middleware in this app: without middie, Fastify runs
     // no middleware engine per request (Nest would register it regardless).
     skipMiddie: true,
