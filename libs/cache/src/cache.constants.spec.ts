@@ -1,5 +1,5 @@
 import { resolveCacheOptions } from './cache.constants';
-import { CacheArgumentError } from './errors';
+import { CacheArgumentError } from './cache.errors';
 
 describe(resolveCacheOptions.name, () => {
   it('applies the documented jitter default and keeps a given one', () => {

@@ -1,5 +1,5 @@
 import type { CacheModuleOptions, ResolvedCacheOptions } from './cache.options';
-import { CacheArgumentError } from './errors';
+import { CacheArgumentError } from './cache.errors';
 import { jsonSerializer } from './serialization/serializer';
 
 /** Token of the per-namespace caches created by `@InjectCache(namespace)`. */

@@ -6,7 +6,7 @@ import { resolveCacheOptions } from './cache.constants';
 import { CACHE_OPTIONS } from './cache.module-definition';
 import type { CacheModuleOptions } from './cache.options';
 import { DEFAULT_NAMESPACE } from './cache.constants';
-import { CacheBackendError } from './errors';
+import { CacheBackendError } from './cache.errors';
 import type { DistributedLock } from './lock/distributed-lock';
 import { NamespacedCache } from './namespaced-cache';
 import { TieredCache } from './tiered-cache';

@@ -16,8 +16,9 @@ export {
   CacheBackendError,
   CacheLockError,
   CacheLockLostError,
+  CacheSerializationError,
   CacheUnavailableError,
+  type CacheSerializationErrorCode,
   type LockFailureReason,
-} from './errors';
+} from './cache.errors';
 export { jsonSerializer, type Serializer } from './serialization/serializer';
-export { CacheSerializationError } from './serialization/serialization.errors';

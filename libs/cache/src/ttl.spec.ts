@@ -1,4 +1,4 @@
-import { CacheArgumentError } from './errors';
+import { CacheArgumentError } from './cache.errors';
 import { resolveGrace, resolveTtl } from './ttl';
 
 const defaults = { ttlMs: 1_000, jitter: 0, maxMs: 10_000 };

@@ -1,4 +1,4 @@
-import { CacheArgumentError } from './errors';
+import { CacheArgumentError } from './cache.errors';
 
 /**
  * Resolves a TTL option (number or function of the value), caps it at

@@ -1,4 +1,4 @@
-import { CacheArgumentError, CacheLockError } from '../errors';
+import { CacheArgumentError, CacheLockError } from '../cache.errors';
 
 /** A held lock. Release it in `finally`; watch `signal` if the work must stop once the lock is lost. */
 export interface Lease {

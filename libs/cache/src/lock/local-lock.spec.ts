@@ -1,5 +1,5 @@
 import { CacheStats } from '../cache-stats';
-import { CacheArgumentError, CacheLockError } from '../errors';
+import { CacheArgumentError, CacheLockError } from '../cache.errors';
 import { LocalLock } from './local-lock';
 
 const lockWith = (pollMs = 10_000) => {

@@ -1,4 +1,4 @@
-import { CacheLockLostError } from '../errors';
+import { CacheLockLostError } from '../cache.errors';
 import type { Lease } from './distributed-lock';
 import { LockLease, type LeaseBackend } from './lock-lease';
 

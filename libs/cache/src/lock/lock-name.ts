@@ -1,4 +1,4 @@
-import { CacheArgumentError } from '../errors';
+import { CacheArgumentError } from '../cache.errors';
 import { safeSegment } from '../keys';
 
 /**

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CacheSerializationError } from './serialization.errors';
+import { CacheSerializationError } from '../cache.errors';
 import { encodeWithLimit, jsonSerializer, type Serializer } from './serializer';
 
 const roundTrip = (value: unknown): unknown => jsonSerializer.decode(jsonSerializer.encode(value));

@@ -1,4 +1,4 @@
-import { CacheSerializationError } from './serialization.errors';
+import { CacheSerializationError } from '../cache.errors';
 
 /** Turns cache values into the strings stored in Redis (L2) and back. */
 export interface Serializer {

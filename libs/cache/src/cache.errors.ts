@@ -1,9 +1,14 @@
+/**
+ * Every error the cache throws, each with a stable `code` and an optional
+ * `cause` (the Redis error, the serializer's own, …).
+ */
+
 /** An option or argument is invalid (bad TTL, key, tag). */
 export class CacheArgumentError extends Error {
   readonly code = 'E_CACHE_ARGUMENT';
 
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CacheArgumentError';
   }
 }
@@ -12,8 +17,8 @@ export class CacheArgumentError extends Error {
 export class CacheBackendError extends Error {
   readonly code = 'E_CACHE_BACKEND';
 
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CacheBackendError';
   }
 }
@@ -22,8 +27,8 @@ export class CacheBackendError extends Error {
 export class CacheUnavailableError extends Error {
   readonly code = 'E_CACHE_UNAVAILABLE';
 
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CacheUnavailableError';
   }
 }
@@ -59,5 +64,28 @@ export class CacheLockLostError extends Error {
   ) {
     super(`lock "${lockName}" lost`, options);
     this.name = 'CacheLockLostError';
+  }
+}
+
+/** Stable codes carried by {@link CacheSerializationError}. */
+export type CacheSerializationErrorCode = 'E_CACHE_SERIALIZATION' | 'E_CACHE_TOO_LARGE';
+
+/**
+ * Thrown when a value cannot be stored: unsupported type, cycle, or too large.
+ * Also thrown when a stored string cannot be decoded (corrupt or foreign data),
+ * so callers can treat every serializer failure as one cache-level miss.
+ */
+export class CacheSerializationError extends Error {
+  /**
+   * `E_CACHE_TOO_LARGE` when the encoded value exceeds the size limit,
+   * `E_CACHE_SERIALIZATION` for everything else.
+   * @default 'E_CACHE_SERIALIZATION'
+   */
+  readonly code: CacheSerializationErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown; code?: CacheSerializationErrorCode }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CacheSerializationError';
+    this.code = options?.code ?? 'E_CACHE_SERIALIZATION';
   }
 }
