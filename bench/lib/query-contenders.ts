@@ -1,4 +1,4 @@
-import { CacheService } from '@app/cache';
+import { CacheService, resolveCacheOptions } from '@app/cache';
 import { QueryCache } from '@app/query-cache';
 import { RedisConnection } from '@app/redis';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn, type DataSourceOptions, type Repository } from 'typeorm';
@@ -91,7 +91,7 @@ export async function openTieredCache(
 ): Promise<{ cache: CacheService; close(): Promise<void> }> {
   const redis = new RedisConnection({ url, required: true, clientName: `${prefix}-${l1MaxEntries}` });
   await redis.onModuleInit();
-  const cache = new CacheService({ prefix, l1MaxEntries }, redis);
+  const cache = new CacheService(resolveCacheOptions({ prefix, l1MaxEntries }), redis);
   await cache.onModuleInit();
   return {
     cache,

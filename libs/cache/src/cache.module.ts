@@ -1,7 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { cacheManagerProvider, distributedLockProvider, namespaceProviders } from './cache.providers';
+import {
+  cacheManagerProvider,
+  distributedLockProvider,
+  namespaceProviders,
+  resolvedOptionsProvider,
+} from './cache.providers';
 import { DistributedLock } from './lock/distributed-lock';
 import { CacheConfigurableModule } from './cache.module-definition';
 import { CacheService } from './cache.service';
@@ -18,7 +23,13 @@ class CacheFeatureModule {}
 
 @Module({
   imports: [DiscoveryModule],
-  providers: [CacheService, cacheManagerProvider, distributedLockProvider, CachedMethodsExplorer],
+  providers: [
+    resolvedOptionsProvider,
+    CacheService,
+    cacheManagerProvider,
+    distributedLockProvider,
+    CachedMethodsExplorer,
+  ],
   exports: [CacheService, CACHE_MANAGER, DistributedLock],
 })
 export class CacheModule extends CacheConfigurableModule {

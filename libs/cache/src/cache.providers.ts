@@ -4,10 +4,9 @@ import { RedisConnection } from '@app/redis';
 import KeyvRedis from '@keyv/redis';
 import { createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
-import { resolveCacheOptions } from './cache.constants';
 import { CACHE_OPTIONS } from './cache.module-definition';
-import type { CacheModuleOptions } from './cache.options';
-import { cacheToken } from './cache.constants';
+import { resolveCacheOptions, type CacheModuleOptions, type ResolvedCacheOptions } from './cache.options';
+import { CACHE_RESOLVED_OPTIONS, cacheToken } from './cache.constants';
 import { CacheService } from './cache.service';
 import { GuardedKeyvStore } from './guarded-keyv-store';
 import { DistributedLock } from './lock/distributed-lock';
@@ -17,6 +16,13 @@ export const distributedLockProvider: Provider = {
   provide: DistributedLock,
   inject: [CacheService],
   useFactory: (cache: CacheService) => cache.lock,
+};
+
+/** The module's options resolved once (`resolveCacheOptions`), for every provider that needs them. */
+export const resolvedOptionsProvider: Provider = {
+  provide: CACHE_RESOLVED_OPTIONS,
+  inject: [CACHE_OPTIONS],
+  useFactory: (options: CacheModuleOptions) => resolveCacheOptions(options),
 };
 
 /**
@@ -30,9 +36,8 @@ export const distributedLockProvider: Provider = {
  */
 export const cacheManagerProvider: Provider = {
   provide: CACHE_MANAGER,
-  inject: [CACHE_OPTIONS, CacheService, { token: RedisConnection, optional: true }],
-  useFactory: (options: CacheModuleOptions, cache: CacheService, redis?: RedisConnection) => {
-    const resolved = resolveCacheOptions(options);
+  inject: [CACHE_RESOLVED_OPTIONS, CacheService, { token: RedisConnection, optional: true }],
+  useFactory: (resolved: ResolvedCacheOptions, cache: CacheService, redis?: RedisConnection) => {
     const namespace = `${resolved.prefix}:cm`;
     const useRedis = resolved.backend !== 'memory' && redis?.enabled;
     const store = useRedis

@@ -2,10 +2,8 @@ import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModule
 import { RedisConnection } from '@app/redis';
 import type { InvalidationChannel } from './bus/invalidation-channel';
 import type { CacheObserver, LockCounters } from './cache-stats';
-import { resolveCacheOptions } from './cache.constants';
-import { CACHE_OPTIONS } from './cache.module-definition';
-import type { CacheModuleOptions } from './cache.options';
-import { DEFAULT_NAMESPACE } from './cache.constants';
+import { CACHE_RESOLVED_OPTIONS, DEFAULT_NAMESPACE } from './cache.constants';
+import type { ResolvedCacheOptions } from './cache.options';
 import { CacheBackendError } from './cache.errors';
 import type { DistributedLock } from './lock/distributed-lock';
 import { NamespacedCache } from './namespaced-cache';
@@ -33,8 +31,7 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
   private readonly cache: TieredCache;
   private readonly namespaces = new Map<string, NamespacedCache>();
 
-  constructor(@Inject(CACHE_OPTIONS) options: CacheModuleOptions, @Optional() redis?: RedisConnection) {
-    const resolved = resolveCacheOptions(options);
+  constructor(@Inject(CACHE_RESOLVED_OPTIONS) resolved: ResolvedCacheOptions, @Optional() redis?: RedisConnection) {
     if (resolved.backend === 'redis' && !redis?.enabled) {
       throw new CacheBackendError('backend "redis" needs RedisModule with a url');
     }

@@ -2,7 +2,12 @@ export { CacheModule } from './cache.module';
 export { CacheService, type CacheStatus } from './cache.service';
 export { NamespacedCache } from './namespaced-cache';
 export { TieredCache } from './tiered-cache';
-export type { CacheModuleOptions, CacheBackend } from './cache.options';
+export {
+  resolveCacheOptions,
+  type CacheModuleOptions,
+  type CacheBackend,
+  type ResolvedCacheOptions,
+} from './cache.options';
 export type { SetOptions, GetOrSetOptions } from './cache-entry';
 export type { ChannelInvalidation, ChannelListener, InvalidationChannel } from './bus/invalidation-channel';
 export type { BusDirection, CacheObserver, CacheLayer, LayerCounters, LockCounters } from './cache-stats';
@@ -10,7 +15,7 @@ export { DistributedLock, type AcquireOptions, type Lease, type LockAttempt } fr
 export { InjectCache } from './inject-cache.decorator';
 export { Cached, type CachedOptions } from './cached.decorator';
 export { buildKey, safeSegment } from './keys';
-export { resolveCacheOptions, cacheToken } from './cache.constants';
+export { cacheToken } from './cache.constants';
 export {
   CacheArgumentError,
   CacheBackendError,

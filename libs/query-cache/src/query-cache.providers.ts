@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import type { DataSource } from 'typeorm';
-import { resolveQueryCacheOptions } from './query-cache.constants';
+import { resolveQueryCacheOptions } from './query-cache.options';
 import {
   QUERY_CACHE_DATA_SOURCE,
   QUERY_CACHE_OPTIONS,

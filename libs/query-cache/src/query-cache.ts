@@ -12,8 +12,12 @@ import type {
 import { cachedRead, type ResultShape } from './cached-read';
 import { CachedRepository } from './cached-repository';
 import { QueryCacheArgumentError } from './query-cache.errors';
-import { resolveQueryCacheOptions } from './query-cache.constants';
-import type { CachedReadOptions, QueryCacheOptions, ResolvedQueryCacheOptions } from './query-cache.options';
+import {
+  resolveQueryCacheOptions,
+  type CachedReadOptions,
+  type QueryCacheOptions,
+  type ResolvedQueryCacheOptions,
+} from './query-cache.options';
 import { QueryCacheSubscriber } from './query-cache.subscriber';
 import { plainKeyRead, primaryKeyReadKey, repositoryKey, sqlKey } from './query-key';
 import { idOf, QueryTags } from './query-tags';

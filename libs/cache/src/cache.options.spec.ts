@@ -1,4 +1,4 @@
-import { resolveCacheOptions } from './cache.constants';
+import { resolveCacheOptions } from './cache.options';
 import { CacheArgumentError } from './cache.errors';
 
 describe(resolveCacheOptions.name, () => {
