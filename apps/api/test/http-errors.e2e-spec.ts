@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { createApp } from '../src/bootstrap';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres';
+import { startE2eApp, type E2eApp } from '../../../test/support/e2e-app';
 
 /** Asserts the public error contract: exactly `{ statusCode, error, message }`, nothing else. */
 function expectErrorBody(res: LightMyRequestResponse, statusCode: number, error: string): void {
@@ -17,22 +16,16 @@ function expectErrorBody(res: LightMyRequestResponse, statusCode: number, error:
 }
 
 describe('HTTP error bodies (e2e)', () => {
-  let db: TestDatabase;
+  let started: E2eApp | undefined;
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createApp({
-      ignoreEnvFile: true,
-      env: { DATABASE_URL: db.url, REDIS_URL: undefined, LOG_LEVEL: 'silent' },
-    });
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    started = await startE2eApp();
+    app = started.app;
   });
 
   afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    await started?.close();
   });
 
   it('answers a malformed URL (bad percent-encoding) with 400 in the contract shape', async () => {

@@ -1,8 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CacheService } from '@app/cache';
 import { CacheMetricsBridge } from '@app/metrics';
-import { createApp } from '../src/bootstrap';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres';
+import { startE2eApp, type E2eApp } from '../../../test/support/e2e-app';
 
 /** The route label values of `http_request_duration_seconds` in a Prometheus text dump. */
 function routeLabels(metrics: string): Set<string> {
@@ -13,30 +12,16 @@ function routeLabels(metrics: string): Set<string> {
 }
 
 describe('HTTP foundation (e2e)', () => {
-  let db: TestDatabase;
+  let started: E2eApp | undefined;
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createApp({
-      ignoreEnvFile: true,
-      // The heap check would measure the Jest worker, which holds every module of
-      // the test files it ran before this one, not the app: lift its ceiling here.
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: undefined,
-        LOG_LEVEL: 'silent',
-        BODY_LIMIT: '2048',
-        HEALTH_MAX_HEAP_MB: '65536',
-      },
-    });
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    started = await startE2eApp({ BODY_LIMIT: '2048' });
+    app = started.app;
   });
 
   afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    await started?.close();
   });
 
   const inject = (options: Parameters<NestFastifyApplication['inject']>[0]) => app.inject(options);

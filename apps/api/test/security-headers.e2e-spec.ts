@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { createApp } from '../src/bootstrap';
+// First: it loads the app (and reflect-metadata) before any module of it is imported on its own.
+import { startE2eApp, type E2eApp } from '../../../test/support/e2e-app';
 import { DOCS_CONTENT_SECURITY_POLICY } from '../src/http/security-headers';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres';
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(policy: string | undefined): Map<string, string[]> {
@@ -24,22 +24,16 @@ function expectBaseHeaders(res: LightMyRequestResponse): void {
 }
 
 describe('Security headers (e2e)', () => {
-  let db: TestDatabase;
+  let started: E2eApp | undefined;
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createApp({
-      ignoreEnvFile: true,
-      env: { DATABASE_URL: db.url, REDIS_URL: undefined, LOG_LEVEL: 'silent', HEALTH_MAX_HEAP_MB: '65536' },
-    });
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    started = await startE2eApp();
+    app = started.app;
   });
 
   afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    await started?.close();
   });
 
   it.each([

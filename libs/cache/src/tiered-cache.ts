@@ -209,7 +209,8 @@ export class TieredCache {
     const values = new Array<T | undefined>(keys.length);
     const missing: number[] = [];
     const fulls = keys.map((k) => this.entryKey(namespace, k));
-    const heard = !this.needsBarrier() || (await this.passBarrier());
+    // The barrier only matters for keys L1 holds: none held, no round trip.
+    const heard = !this.needsBarrier() || !fulls.some((f) => this.l1.peek(f)) || (await this.passBarrier());
     for (let i = 0; i < fulls.length; i++) {
       const local = heard ? this.freshL1(namespace, fulls[i]) : this.untrustedL1(namespace);
       if (local) values[i] = local.value as T;
@@ -757,10 +758,12 @@ export class TieredCache {
       this.dropL1();
       return;
     }
-    this.onBusMessage({ keys: [...invalidation.keys], tags: [...invalidation.tags] });
+    this.onBusMessage(invalidation);
   }
 
-  private onBusMessage(message: BusMessage): void {
+  private onBusMessage(
+    message: Readonly<Pick<BusMessage, 'released'>> & { keys?: readonly string[]; tags?: readonly string[] },
+  ): void {
     const keys = message.keys ?? [];
     const tags = message.tags ?? [];
     for (const key of keys) this.l1.delete(key);
