@@ -16,8 +16,13 @@ export interface SetOptions<T = unknown> {
   ttl?: number | ((value: T) => number);
   /** Grace window after expiry in ms (stale-if-error). @default the module's `defaultGraceMs` */
   grace?: number;
-  /** Tags to invalidate the entry by. */
-  tags?: readonly string[];
+  /**
+   * Tags to invalidate the entry by, or a function of the value (the tags of
+   * a value known only once it is built, such as an HTTP response's
+   * dependencies). With a function, a `getOrSet` miss reads L2 with the
+   * script that checks the entry's own tags, not the one-`MGET` fast path.
+   */
+  tags?: readonly string[] | ((value: T) => readonly string[]);
 }
 
 /** Options of `getOrSet`. */
@@ -35,4 +40,10 @@ export interface GetOrSetOptions<T = unknown> extends SetOptions<T> {
    * @default 0
    */
   refreshAhead?: number;
+  /**
+   * Whether a loaded value may be stored. A value it refuses is returned to
+   * the caller (and to the calls waiting on the same load) without being
+   * cached. @default every value is stored
+   */
+  cacheable?: (value: T) => boolean;
 }

@@ -11,6 +11,7 @@ export {
 export type { SetOptions, GetOrSetOptions } from './cache-entry';
 export type { ChannelInvalidation, ChannelListener, InvalidationChannel } from './bus/invalidation-channel';
 export type { BusDirection, CacheObserver, CacheLayer, LayerCounters, LockCounters } from './cache-stats';
+export { CacheDependencies, type CacheDependencySet } from './dependencies';
 export { DistributedLock, type AcquireOptions, type Lease, type LockAttempt } from './lock/distributed-lock';
 export { InjectCache } from './inject-cache.decorator';
 export { Cached, type CachedOptions } from './cached.decorator';

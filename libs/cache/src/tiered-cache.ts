@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BackgroundScope, type RedisConnection } from '@app/redis';
 import { CacheBus, type BusMessage } from './bus/cache-bus';
+import { CacheDependencies } from './dependencies';
 import type { ChannelInvalidation, InvalidationChannel } from './bus/invalidation-channel';
 import type { GetOrSetOptions, L1Entry, SetOptions } from './cache-entry';
 import { CacheStats, type CacheLayer } from './cache-stats';
@@ -321,6 +322,8 @@ export class TieredCache {
     options: GetOrSetOptions<T> = {},
   ): Promise<T> {
     const full = this.entryKey(namespace, key);
+    // Inside `CacheDependencies.track` (an HTTP response being built), this read is a dependency.
+    if (typeof options.tags !== 'function') CacheDependencies.record(options.tags, this.declaredTtl(options.ttl));
     if (this.needsBarrier()) return this.getOrSetUnheard(namespace, full, loader, options);
     const local = this.freshL1(namespace, full);
     if (local) {
@@ -368,8 +371,9 @@ export class TieredCache {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions<T>,
   ): Promise<T> {
-    // The tags this call's entries carry: L2 checks them in one MGET with the entry.
-    const tags = this.tagsOf(namespace, options.tags);
+    // The tags this call's entries carry: L2 checks them in one MGET with the
+    // entry. Tags that depend on the value are not known yet: the script reads the entry's own.
+    const tags = typeof options.tags === 'function' ? undefined : this.tagsOf(namespace, options.tags);
     const remote = await this.readL2(namespace, full, tags);
     if (remote?.fresh) return remote.entry?.value as T;
     // When Redis answered, its view wins: an entry it no longer has (deleted,
@@ -407,7 +411,7 @@ export class TieredCache {
   private async loaderLease(
     namespace: string,
     full: string,
-    tags: readonly string[],
+    tags: readonly string[] | undefined,
   ): Promise<{ lease?: Lease; filled?: L1Entry } | undefined> {
     if (!this.redisLock) return undefined;
     const name = this.keys.loaderLockName(full);
@@ -453,8 +457,12 @@ export class TieredCache {
       } finally {
         this.stats.duration('load', 'loader', started);
       }
-      const tags = this.entryTags(namespace, options.tags);
-      if (!this.tracker.changed(start, full, tags)) await this.storeLoaded(namespace, full, value, options, guard);
+      if (options.cacheable && !options.cacheable(value)) return value;
+      const declared = resolveTags(options.tags, value);
+      if (typeof options.tags === 'function') CacheDependencies.record(declared, this.declaredTtl(options.ttl));
+      const tags = this.entryTags(namespace, declared);
+      if (!this.tracker.changed(start, full, tags))
+        await this.storeLoaded(namespace, full, value, { ...options, tags: declared }, guard);
       return value;
     } finally {
       this.tracker.end(start);
@@ -516,7 +524,7 @@ export class TieredCache {
     const o = this.options;
     const ttl = resolveTtl(options.ttl, value, { ttlMs: o.defaultTtlMs, jitter: o.ttlJitter, maxMs: o.maxTtlMs });
     const grace = resolveGrace(options.grace, o.defaultGraceMs, ttl, o.maxTtlMs);
-    const tags = this.entryTags(namespace, options.tags);
+    const tags = this.entryTags(namespace, resolveTags(options.tags, value));
     const { text, bytes } = encodeWithLimit(o.serializer, value, o.maxEntryBytes);
     const write = { key: full, ttlMs: ttl, graceMs: grace, schema: o.schemaVersion, tags, payload: text, ...guard };
     return { value, bytes, write };
@@ -534,6 +542,12 @@ export class TieredCache {
     const now = this.l2?.serverNow();
     // A little early on purpose: an invalidation at the edge is treated as newer.
     return now === undefined ? 0 : now - 50;
+  }
+
+  /** The TTL a read declares (the default when it names none); undefined when it is a function of the value. */
+  private declaredTtl(ttl: SetOptions<never>['ttl']): number | undefined {
+    if (ttl === undefined) return this.options.defaultTtlMs;
+    return typeof ttl === 'number' ? ttl : undefined;
   }
 
   private entryTags(namespace: string, tags: readonly string[] = []): string[] {
@@ -851,4 +865,9 @@ export class TieredCache {
     this.l1.deleteTagged(tags);
     this.tracker.note(keys, tags);
   }
+}
+
+/** A tags option as a list (a function of the value is called). */
+function resolveTags<T>(tags: SetOptions<T>['tags'], value: T): readonly string[] | undefined {
+  return typeof tags === 'function' ? tags(value) : tags;
 }

@@ -1,0 +1,64 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * What a computation read through the cache: the tags of every `getOrSet`
+ * it made (whatever the outcome: L1 hit, L2 hit or load) and the shortest
+ * TTL among them. A value built from those reads is invalidated by the same
+ * tags and should live no longer than they do: the HTTP cache stores a
+ * response with exactly that.
+ */
+export interface CacheDependencySet {
+  /** The tags as the reads declared them (not made safe; the cache does that when storing). */
+  readonly tags: ReadonlySet<string>;
+  /** The shortest numeric TTL (ms) among the reads; `Infinity` when none declared one. */
+  readonly minTtlMs: number;
+  /** Reads made with tags. */
+  readonly reads: number;
+}
+
+class Collector implements CacheDependencySet {
+  readonly tags = new Set<string>();
+  minTtlMs = Number.POSITIVE_INFINITY;
+  reads = 0;
+
+  constructor(private readonly parent: Collector | undefined) {}
+
+  add(tags: readonly string[], ttlMs: number | undefined): void {
+    for (let c: Collector | undefined = this; c; c = c.parent) {
+      for (const tag of tags) c.tags.add(tag);
+      if (ttlMs !== undefined && ttlMs < c.minTtlMs) c.minTtlMs = ttlMs;
+      c.reads++;
+    }
+  }
+}
+
+const storage = new AsyncLocalStorage<Collector>();
+
+/**
+ * Dependency tracking for values built from cached reads. `track(fn)` runs
+ * `fn` in a scope (AsyncLocalStorage, so it follows every await inside it)
+ * and returns what it read; the cache calls `record` on every tagged read.
+ * Scopes nest: a read inside an inner scope counts for the outer ones too.
+ *
+ * Only reads through the cache are seen. A value that also depends on a
+ * database read made around the cache must declare that dependency itself.
+ */
+export const CacheDependencies = {
+  /** Runs `fn`, collecting the tags and TTLs of the cached reads it makes. */
+  async track<T>(fn: () => Promise<T> | T): Promise<{ value: T; dependencies: CacheDependencySet }> {
+    const collector = new Collector(storage.getStore());
+    const value = await storage.run(collector, fn);
+    return { value, dependencies: collector };
+  },
+
+  /** Notes a read with these tags (and TTL) in the current scope, if there is one. */
+  record(tags: readonly string[] | undefined, ttlMs?: number): void {
+    const collector = storage.getStore();
+    if (collector && tags && tags.length > 0) collector.add(tags, ttlMs);
+  },
+
+  /** True inside `track`. */
+  get active(): boolean {
+    return storage.getStore() !== undefined;
+  },
+};
