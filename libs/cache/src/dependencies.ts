@@ -24,11 +24,10 @@ class Collector implements CacheDependencySet {
   constructor(private readonly parent: Collector | undefined) {}
 
   add(tags: readonly string[], ttlMs: number | undefined): void {
-    for (let c: Collector | undefined = this; c; c = c.parent) {
-      for (const tag of tags) c.tags.add(tag);
-      if (ttlMs !== undefined && ttlMs < c.minTtlMs) c.minTtlMs = ttlMs;
-      c.reads++;
-    }
+    for (const tag of tags) this.tags.add(tag);
+    if (ttlMs !== undefined && ttlMs < this.minTtlMs) this.minTtlMs = ttlMs;
+    this.reads++;
+    this.parent?.add(tags, ttlMs);
   }
 }
 
