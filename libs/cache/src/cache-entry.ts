@@ -14,6 +14,11 @@ export interface L1Entry {
 export interface SetOptions<T = unknown> {
   /** Time to live in ms, or a function of the value. @default the module's `defaultTtlMs` */
   ttl?: number | ((value: T) => number);
+  /**
+   * The TTL's random reduction for this entry (0..1), instead of the
+   * module's `ttlJitter`; 0 when the caller must know when the entry expires.
+   */
+  jitter?: number;
   /** Grace window after expiry in ms (stale-if-error). @default the module's `defaultGraceMs` */
   grace?: number;
   /**

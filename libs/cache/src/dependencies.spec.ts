@@ -82,4 +82,19 @@ describe(`${TieredCache.name} value-dependent options`, () => {
     await cache.getOrSet('r', 'k', () => ({ keep: true }), options);
     expect(await cache.get('r', 'k')).toEqual({ keep: true });
   });
+
+  it('stores with the exact TTL when a call sets jitter to 0, and refuses a jitter outside 0..1', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const cache = new TieredCache(resolveCacheOptions({ backend: 'memory', ttlJitter: 1 }));
+      await cache.set('r', 'k', 1, { ttl: 10_000, jitter: 0 });
+      jest.setSystemTime(1_000_000 + 9_999);
+      expect(await cache.get('r', 'k')).toBe(1);
+      jest.setSystemTime(1_000_000 + 10_001);
+      expect(await cache.get('r', 'k')).toBeUndefined();
+      await expect(cache.set('r', 'k', 1, { jitter: 2 })).rejects.toThrow(/jitter/);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -522,7 +522,8 @@ export class TieredCache {
     guard: WriteGuard,
   ): PreparedWrite {
     const o = this.options;
-    const ttl = resolveTtl(options.ttl, value, { ttlMs: o.defaultTtlMs, jitter: o.ttlJitter, maxMs: o.maxTtlMs });
+    const jitter = options.jitter ?? o.ttlJitter;
+    const ttl = resolveTtl(options.ttl, value, { ttlMs: o.defaultTtlMs, jitter, maxMs: o.maxTtlMs });
     const grace = resolveGrace(options.grace, o.defaultGraceMs, ttl, o.maxTtlMs);
     const tags = this.entryTags(namespace, resolveTags(options.tags, value));
     const { text, bytes } = encodeWithLimit(o.serializer, value, o.maxEntryBytes);
