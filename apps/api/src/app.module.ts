@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle } from '@nestjs/throttler';
 import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { HealthController, HealthModule } from '@app/health';
+import { HttpCacheInterceptor, HttpCacheModule } from '@app/http-cache';
 import { MetricsController, MetricsModule } from '@app/metrics';
 import { QueryCacheModule } from '@app/query-cache';
 import { RedisModule } from '@app/redis';
@@ -16,6 +17,7 @@ import { AppConfigModule, type AppConfigOptions } from './config/app-config.modu
 import { DatabaseModule } from './database/database.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { BoundedValidationPipe } from './http/bounded-validation.pipe';
+import { isServerFailure } from './http/domain-errors';
 import { LoggingModule } from './logging/logging.module';
 import { AuthPingController } from './ping/auth-ping.controller';
 import { PingController } from './ping/ping.controller';
@@ -74,6 +76,14 @@ for (const controller of [HealthController, MetricsController, PingController]) 
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({ ttl: config.cache.queryTtlMs }),
     }),
+    HttpCacheModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        ttl: config.cache.httpTtlMs,
+        grace: config.cache.httpGraceMs,
+        staleOn: isServerFailure,
+      }),
+    }),
     UsersModule,
     BoardroomsModule,
   ],
@@ -84,6 +94,8 @@ for (const controller of [HealthController, MetricsController, PingController]) 
     { provide: APP_GUARD, useExisting: JwtAuthGuard },
     { provide: APP_GUARD, useExisting: RolesGuard },
     { provide: APP_GUARD, useExisting: RateLimitGuard },
+    // After the guards (interceptors always are): a stored response is only reached by a request that passed them.
+    { provide: APP_INTERCEPTOR, useExisting: HttpCacheInterceptor },
     {
       provide: APP_PIPE,
       useValue: new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -11,6 +11,7 @@ import {
   type SessionMeta,
   type TokenPair,
 } from '@app/auth';
+import { HttpCache } from '@app/http-cache';
 import { UsersService } from '../users/users.service';
 import { LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './auth.dto';
 
@@ -71,6 +72,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @HttpCache()
   @ApiBearerAuth()
   me(@CurrentUser() caller: AuthenticatedUser): Promise<PublicUser> {
     return this.users.me(caller);

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthenticatedUser } from '@app/auth';
+import { HttpCache } from '@app/http-cache';
 import { PaginationQuery, type Page } from '../common/pagination.dto';
 import type { BoardroomView } from './boardroom.view';
 import { AddMemberDto, CreateBoardroomDto, UpdateBoardroomDto } from './boardrooms.dto';
@@ -18,12 +19,18 @@ export class BoardroomsController {
     return this.boardrooms.create(caller, body);
   }
 
+  // Per user: the list is the caller's own boardrooms.
   @Get()
+  @HttpCache()
   listMine(@CurrentUser() caller: AuthenticatedUser, @Query() query: PaginationQuery): Promise<Page<BoardroomView>> {
     return this.boardrooms.listMine(caller, query);
   }
 
+  // Per user: membership is checked in the service, so the response may only
+  // be served to the caller it was built for; the membership read is one of
+  // its dependencies, so removing the member invalidates it.
   @Get(':id')
+  @HttpCache()
   get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<BoardroomView> {
     return this.boardrooms.get(caller, id);
   }

@@ -64,6 +64,10 @@ export interface AppConfig {
     readonly defaultTtlMs: number;
     /** TTL of cached database reads (`CACHE_TTL_QUERY`). */
     readonly queryTtlMs: number;
+    /** TTL of cached HTTP responses (`CACHE_TTL_HTTP`). */
+    readonly httpTtlMs: number;
+    /** Stale-if-error window of cached HTTP responses (`CACHE_GRACE_HTTP`). */
+    readonly httpGraceMs: number;
   };
   readonly health: { readonly maxHeapBytes: number };
   readonly metrics: { readonly token?: string };
@@ -164,6 +168,8 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       l1MaxBytes: env.CACHE_L1_MAX_BYTES,
       defaultTtlMs: env.CACHE_DEFAULT_TTL * 1000,
       queryTtlMs: env.CACHE_TTL_QUERY * 1000,
+      httpTtlMs: env.CACHE_TTL_HTTP * 1000,
+      httpGraceMs: env.CACHE_GRACE_HTTP * 1000,
     },
     health: { maxHeapBytes: env.HEALTH_MAX_HEAP_MB * 1024 * 1024 },
     metrics: { token: env.METRICS_TOKEN || undefined },

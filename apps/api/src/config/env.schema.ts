@@ -104,6 +104,8 @@ export const envSchema = z
     CACHE_L1_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024, 64 * 1024 * 1024),
     CACHE_DEFAULT_TTL: int(1, 30 * 24 * 3600, 300),
     CACHE_TTL_QUERY: int(1, 30 * 24 * 3600, 300),
+    CACHE_TTL_HTTP: int(1, 30 * 24 * 3600, 600),
+    CACHE_GRACE_HTTP: int(0, 30 * 24 * 3600, 300),
     HEALTH_MAX_HEAP_MB: int(16, 65_536, 1_024),
     METRICS_TOKEN: z.string().optional(),
     JWT_ALGORITHM: z.enum(['HS256', 'RS256', 'ES256'], { error: 'must be HS256, RS256 or ES256' }).default('HS256'),

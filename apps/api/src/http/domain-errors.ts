@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { HttpException, HttpStatus } from '@nestjs/common';
 
 /**
  * HTTP statuses of the libraries' coded errors: the one place where domain
@@ -34,4 +34,14 @@ export function domainError(exception: unknown): DomainErrorResponse | undefined
   if (status === undefined) return undefined;
   const retryAfter = typeof retryAfterSeconds === 'number' ? retryAfterSeconds : undefined;
   return { status, message: exception.message, ...(retryAfter === undefined ? {} : { retryAfter }) };
+}
+
+/**
+ * True when an error is a server-side failure (5xx: a database outage, a
+ * bug), false for an answer to the client (4xx: not found, forbidden,
+ * validation). The HTTP cache serves a stale response only for the former.
+ */
+export function isServerFailure(exception: unknown): boolean {
+  if (exception instanceof HttpException) return exception.getStatus() >= 500;
+  return (domainError(exception)?.status ?? 500) >= 500;
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthenticatedUser, type PublicUser } from '@app/auth';
+import { HttpCache } from '@app/http-cache';
 import { PaginationQuery, type Page } from '../common/pagination.dto';
 import { UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
@@ -12,12 +13,16 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  // Shared: every authenticated user may read every user, and the response
+  // does not depend on who asks (no per-caller field, no check in the handler).
   @Get()
+  @HttpCache({ scope: 'shared' })
   list(@Query() query: PaginationQuery): Promise<Page<PublicUser>> {
     return this.users.list(query);
   }
 
   @Get(':id')
+  @HttpCache({ scope: 'shared' })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<PublicUser> {
     return this.users.get(id);
   }

@@ -1,0 +1,54 @@
+/**
+ * The request `Cache-Control` directives (RFC 9111 §5.2.1) the HTTP cache
+ * honours:
+ *
+ * - `no-store`: the response is not stored, and not served from the cache either.
+ * - `no-cache` (or `Pragma: no-cache` without `Cache-Control`), `max-age=0`:
+ *   no stored response is used; the handler answers, and its response is not stored.
+ * - `max-age=N`: a stored response older than N seconds is not used (as above).
+ * - `only-if-cached`: a stored response or 504, never the handler.
+ *
+ * `max-stale`, `min-fresh` and `no-transform` are ignored: a stored response
+ * is never stale with respect to a write (writes invalidate it), and the
+ * cache never transforms one.
+ */
+export interface RequestDirectives {
+  noStore: boolean;
+  /** Do not use a stored response older than this (seconds); 0 for `no-cache`. */
+  maxAge?: number;
+  onlyIfCached: boolean;
+}
+
+const NONE: RequestDirectives = Object.freeze({ noStore: false, onlyIfCached: false });
+
+/** Longest header read: a longer value is not a real client's and is ignored. */
+const MAX_LENGTH = 1024;
+
+export function parseRequestDirectives(cacheControl: unknown, pragma?: unknown): RequestDirectives {
+  if (typeof cacheControl !== 'string') {
+    return typeof pragma === 'string' && /(^|[\s,])no-cache($|[\s,])/i.test(pragma)
+      ? { noStore: false, maxAge: 0, onlyIfCached: false }
+      : NONE;
+  }
+  if (cacheControl.length > MAX_LENGTH) return NONE;
+  const out: RequestDirectives = { noStore: false, onlyIfCached: false };
+  for (const part of cacheControl.split(',')) {
+    const [rawName, rawValue] = part.split('=', 2);
+    const name = rawName.trim().toLowerCase();
+    if (name === 'no-store') out.noStore = true;
+    else if (name === 'no-cache') out.maxAge = 0;
+    else if (name === 'only-if-cached') out.onlyIfCached = true;
+    else if (name === 'max-age') {
+      const seconds = parseSeconds(rawValue);
+      if (seconds !== undefined) out.maxAge = Math.min(out.maxAge ?? Infinity, seconds);
+    }
+  }
+  return out;
+}
+
+/** delta-seconds (RFC 9111 §1.2.2), quoted or not; undefined when invalid. */
+function parseSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim().replace(/^"(.*)"$/, '$1');
+  return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
+}
