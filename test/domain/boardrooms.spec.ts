@@ -53,8 +53,19 @@ describe('Users and boardrooms: cached reads, invalidating writes', () => {
     expect(first.statusCode).toBe(200);
     expect(first.json().members.map((m: { name: string }) => m.name)).toEqual(['Owner', 'Member']);
     const hits = queryHits(b);
-    expect((await call(b, 'GET', `/boardrooms/${room.id}`, member.token)).json()).toEqual(first.json());
-    expect(queryHits(b)).toBe(hits + 2); // the membership check and the boardroom with its members
+    const again = await call(b, 'GET', `/boardrooms/${room.id}`, member.token);
+    expect(again.json()).toEqual(first.json());
+    // The stored response answers: not even the cached reads behind it run.
+    expect(again.headers['x-cache']).toBe('HIT');
+    expect(queryHits(b)).toBe(hits);
+    // Without the response cache, both reads (the membership check and the boardroom) are query-cache hits.
+    const bypassed = await b.app.inject({
+      method: 'GET',
+      url: `/api/v1/boardrooms/${room.id}`,
+      headers: { authorization: `Bearer ${member.token}`, 'cache-control': 'no-cache' },
+    });
+    expect(bypassed.headers['x-cache']).toBe('BYPASS');
+    expect(queryHits(b)).toBe(hits + 2);
 
     expect((await call(a, 'PATCH', `/users/${member.id}`, member.token, { name: 'Renamed' })).statusCode).toBe(200);
     const after = await call(b, 'GET', `/boardrooms/${room.id}`, owner.token);

@@ -32,6 +32,8 @@ describe(validateEnv.name, () => {
       l1MaxBytes: 64 * 1024 * 1024,
       defaultTtlMs: 300_000,
       queryTtlMs: 300_000,
+      httpTtlMs: 600_000,
+      httpGraceMs: 300_000,
     });
   });
 
