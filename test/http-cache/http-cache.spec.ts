@@ -85,6 +85,14 @@ describe('HTTP response cache (two instances)', () => {
     expect((await call(a, 'PATCH', `/users/${alice.id}`, alice.token, { name: 'Alice' })).statusCode).toBe(200);
     const unchanged = await get(b, `/users/${alice.id}`, alice.token, { 'if-none-match': etag });
     expect([unchanged.statusCode, unchanged.headers['x-cache']]).toEqual([304, 'MISS']);
+
+    // Prometheus (one registry per process: it shows the instance started last, b).
+    const metrics = (await b.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const sample = (line: RegExp) => Number(metrics.match(line)?.[1] ?? NaN);
+    expect(sample(/^http_cache_responses_total\{outcome="HIT"\} (\d+)$/m)).toBeGreaterThanOrEqual(3);
+    expect(sample(/^http_cache_not_modified_total (\d+)$/m)).toBeGreaterThanOrEqual(2);
+    expect(sample(/^http_cache_served_bytes_total (\d+)$/m)).toBeGreaterThanOrEqual(first.rawPayload.length);
+    expect(sample(/^cache_hits_total\{namespace="http",layer="l2"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
   });
 
   it('never gives one user’s /auth/me or /boardrooms to another', async () => {

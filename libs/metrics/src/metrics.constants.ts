@@ -13,6 +13,10 @@ export const METRIC = {
   cacheBreakerState: 'cache_breaker_state',
   cacheBusMessages: 'cache_bus_messages_total',
   cacheLockAcquisitions: 'cache_lock_acquisitions_total',
+  httpCacheResponses: 'http_cache_responses_total',
+  httpCacheNotModified: 'http_cache_not_modified_total',
+  httpCacheServedBytes: 'http_cache_served_bytes_total',
+  httpCacheUnstored: 'http_cache_unstored_total',
 } as const;
 
 /** Label value of every request that matched no route: unknown URLs must not grow the label set. */

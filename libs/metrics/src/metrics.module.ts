@@ -3,6 +3,7 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
 import { CacheMetricsBridge } from './cache-metrics.bridge';
 import { CacheMetrics } from './cache-metrics.service';
+import { HttpCacheMetricsBridge } from './http-cache-metrics.bridge';
 import { HttpMetricsService } from './http-metrics.service';
 import { MetricsController } from './metrics.controller';
 import { METRICS_OPTIONS, MetricsConfigurableModule } from './metrics.module-definition';
@@ -24,7 +25,7 @@ import { metricProviders } from './metrics.providers';
       defaultMetrics: { enabled: !register.getSingleMetric('process_cpu_user_seconds_total') },
     }),
   ],
-  providers: [...metricProviders, HttpMetricsService, CacheMetrics, CacheMetricsBridge],
+  providers: [...metricProviders, HttpMetricsService, CacheMetrics, CacheMetricsBridge, HttpCacheMetricsBridge],
   // The options are exported because the controller lives in PrometheusModule's scope.
   exports: [METRICS_OPTIONS, HttpMetricsService, CacheMetrics, ...metricProviders],
 })

@@ -66,6 +66,24 @@ export const metricProviders = [
     labelNames: ['operation', 'layer'],
     buckets: CACHE_DURATION_BUCKETS,
   }),
+  makeCounterProvider({
+    name: METRIC.httpCacheResponses,
+    help: 'Responses of @HttpCache routes by X-Cache outcome (HIT, MISS, STALE, BYPASS)',
+    labelNames: ['outcome'],
+  }),
+  makeCounterProvider({
+    name: METRIC.httpCacheNotModified,
+    help: '304 Not Modified answers of @HttpCache routes (If-None-Match matched the ETag)',
+  }),
+  makeCounterProvider({
+    name: METRIC.httpCacheServedBytes,
+    help: 'Body bytes sent from stored responses (HIT and STALE; 304s send none)',
+  }),
+  makeCounterProvider({
+    name: METRIC.httpCacheUnstored,
+    help: 'Responses of @HttpCache routes not stored, by reason (status, cookie, cache-control, body, size)',
+    labelNames: ['reason'],
+  }),
   makeGaugeProvider({
     name: METRIC.cacheMemoryUsage,
     help: 'Bytes held by the cache, by layer',
