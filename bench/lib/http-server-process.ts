@@ -23,16 +23,22 @@ export class HttpServerProcess {
     label: string;
     script: string;
     args?: (port: number) => string[];
+    /** Node options before the script (e.g. `-r tsconfig-paths/register`). */
+    nodeArgs?: string[];
     env?: Record<string, string>;
     logFile: string;
     readyPath: string;
   }): Promise<HttpServerProcess> {
     const port = await freePort();
     const log = openSync(options.logFile, 'a');
-    const child = spawn(process.execPath, [options.script, ...(options.args?.(port) ?? [])], {
-      env: { ...process.env, NODE_OPTIONS: '', ...options.env, PORT: String(port) },
-      stdio: ['ignore', log, log],
-    });
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), options.script, ...(options.args?.(port) ?? [])],
+      {
+        env: { ...process.env, NODE_OPTIONS: '', ...options.env, PORT: String(port) },
+        stdio: ['ignore', log, log],
+      },
+    );
     closeSync(log);
     const server = new HttpServerProcess(options.label, port, child);
     const exited = new Promise<never>((_, reject) =>

@@ -46,10 +46,40 @@ export function parseWrk(output: string): WrkResult {
 /** Runs wrk from its own process (one thread: the other core is the server's). */
 export async function wrk(
   url: string,
-  options: { connections: number; seconds: number; headers?: Record<string, string> },
+  options: { connections: number; seconds: number; headers?: Record<string, string>; script?: string },
 ): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '--timeout', '5s'];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  if (options.script) args.push('-s', options.script);
   const { stdout } = await run('wrk', [...args, url], { maxBuffer: 1 << 20 });
   return parseWrk(stdout);
+}
+
+/**
+ * A wrk Lua script that sends GETs rotating over `paths` (each with its own
+ * extra headers, e.g. an If-None-Match), every request with `headers`.
+ */
+export function rotatingScript(
+  paths: readonly string[],
+  headers: Record<string, string>,
+  perPath: ReadonlyArray<Record<string, string>> = [],
+): string {
+  const lua = (text: string) => JSON.stringify(text); // a JSON string is a valid Lua string literal here (ASCII)
+  const table = (h: Record<string, string>) =>
+    `{ ${Object.entries(h)
+      .map(([k, v]) => `[${lua(k)}] = ${lua(v)}`)
+      .join(', ')} }`;
+  const requests = paths.map((path, i) => `wrk.format("GET", ${lua(path)}, ${table({ ...headers, ...perPath[i] })})`);
+  return [
+    'local requests = {}',
+    'init = function()',
+    ...requests.map((r, i) => `  requests[${i + 1}] = ${r}`),
+    'end',
+    'local i = 0',
+    'request = function()',
+    '  i = i % #requests + 1',
+    '  return requests[i]',
+    'end',
+    '',
+  ].join('\n');
 }

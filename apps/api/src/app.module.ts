@@ -1,10 +1,10 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { Module, type DynamicModule, type ForwardReference, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle } from '@nestjs/throttler';
 import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { HealthController, HealthModule } from '@app/health';
-import { HttpCacheInterceptor, HttpCacheModule } from '@app/http-cache';
+import { HttpCacheModule } from '@app/http-cache';
 import { MetricsController, MetricsModule } from '@app/metrics';
 import { QueryCacheModule } from '@app/query-cache';
 import { RedisModule } from '@app/redis';
@@ -28,6 +28,9 @@ for (const controller of [HealthController, MetricsController, PingController]) 
   Public()(controller);
   SkipThrottle()(controller);
 }
+
+/** A module `AppModule.forRoot` can add. */
+export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | ForwardReference;
 
 /** Composition root: configuration, infrastructure libraries and domain modules. */
 @Module({
@@ -94,8 +97,6 @@ for (const controller of [HealthController, MetricsController, PingController]) 
     { provide: APP_GUARD, useExisting: JwtAuthGuard },
     { provide: APP_GUARD, useExisting: RolesGuard },
     { provide: APP_GUARD, useExisting: RateLimitGuard },
-    // After the guards (interceptors always are): a stored response is only reached by a request that passed them.
-    { provide: APP_INTERCEPTOR, useExisting: HttpCacheInterceptor },
     {
       provide: APP_PIPE,
       useValue: new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
@@ -103,8 +104,11 @@ for (const controller of [HealthController, MetricsController, PingController]) 
   ],
 })
 export class AppModule {
-  /** The application, configured from the environment (and `options`, for tests). */
-  static forRoot(options: AppConfigOptions = {}): DynamicModule {
-    return { module: AppModule, imports: [AppConfigModule.forRoot(options)] };
+  /**
+   * The application, configured from the environment (and `options`, for
+   * tests); `modules` adds modules beside the app's own (the benchmark's peer routes).
+   */
+  static forRoot(options: AppConfigOptions = {}, modules: AppModuleImport[] = []): DynamicModule {
+    return { module: AppModule, imports: [AppConfigModule.forRoot(options), ...modules] };
   }
 }

@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { HttpMetricsService } from '@app/metrics';
-import { AppModule } from './app.module';
+import { AppModule, type AppModuleImport } from './app.module';
 import type { AppConfig } from './config/app-config';
 import type { AppConfigOptions } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.constants';
@@ -65,7 +65,10 @@ function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: F
  * JSON-only bodies within structural limits, client timeouts and security
  * headers.
  */
-export async function createApp(options: AppConfigOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  options: AppConfigOptions = {},
+  modules: AppModuleImport[] = [],
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     genReqId: requestId,
     bodyLimit: MAX_BODY_LIMIT,
@@ -76,7 +79,7 @@ export async function createApp(options: AppConfigOptions = {}): Promise<NestFas
     // no middleware engine per request (Nest would register it regardless).
     skipMiddie: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options, modules), adapter, {
     bufferLogs: true,
     // A failed boot must not dump the buffered lines (and Nest's own stack of the
     // error) in Nest's coloured format: main.ts prints one clean message. The

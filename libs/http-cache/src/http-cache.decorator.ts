@@ -1,7 +1,8 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { HTTP_CACHE_POLICY, NO_HTTP_CACHE } from './http-cache.constants';
 import { HttpCacheArgumentError } from './http-cache.errors';
+import { HttpCacheInterceptor } from './http-cache.interceptor';
 
 /**
  * Who may receive a stored response. `user` (the default): the key holds the
@@ -60,12 +61,14 @@ export function validateHttpCacheOptions(options: HttpCacheOptions): void {
 
 /**
  * Caches a GET (and HEAD) route's responses: `@HttpCache({ scope: 'shared' })`.
- * Needs `HttpCacheInterceptor` registered (the app does it globally). On a
- * controller, applies to each of its GET routes.
+ * On a controller, applies to each of its GET routes. Puts
+ * `HttpCacheInterceptor` on the route itself (needs `HttpCacheModule`), so
+ * routes without it pay nothing for response caching; interceptors run after
+ * guards, so a stored response is only reached by a request that passed them.
  */
 export function HttpCache(options: HttpCacheOptions = {}): MethodDecorator & ClassDecorator {
   validateHttpCacheOptions(options);
-  return SetMetadata(HTTP_CACHE_POLICY, options);
+  return applyDecorators(SetMetadata(HTTP_CACHE_POLICY, options), UseInterceptors(HttpCacheInterceptor));
 }
 
 /** Turns response caching off for a route of a controller that has `@HttpCache()`. */

@@ -39,6 +39,9 @@ interface RoutePolicy {
   warnedUntracked: boolean;
 }
 
+/** Marks a request the interceptor is already handling (registered globally and by `@HttpCache()`, or on class and method). */
+const HANDLED = Symbol('http-cache:handled');
+
 /** The value of a load that must not be stored, nor shared with the requests waiting on it. */
 const REFUSED: unique symbol = Symbol('http-cache:refused');
 type Loaded = StoredResponse | typeof REFUSED;
@@ -56,8 +59,9 @@ interface OwnRun {
 }
 
 /**
- * Response caching for routes declared with `@HttpCache()`. Register it
- * globally (`APP_INTERCEPTOR`): interceptors run after guards, so a stored
+ * Response caching for routes declared with `@HttpCache()`, which puts this
+ * interceptor on them (registering it globally as well does no harm: a
+ * request is handled once). Interceptors run after guards, so a stored
  * response is only reached by a request that passed authentication and the
  * route's role checks.
  *
@@ -89,8 +93,9 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const policy = this.policyOf(context);
     if (!policy) return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    if (request.method !== 'GET' && request.method !== 'HEAD') return next.handle();
+    const request = http.getRequest<FastifyRequest & { [HANDLED]?: true }>();
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || request[HANDLED]) return next.handle();
+    request[HANDLED] = true;
     return from(this.respond(policy, request, http.getResponse<FastifyReply>(), next));
   }
 

@@ -7,8 +7,8 @@ import { resolveHttpCacheOptions, type HttpCacheModuleOptions } from './http-cac
 
 /**
  * `HttpCacheModule.forRoot({ ttl, grace })` (or `forRootAsync`), after
- * `CacheModule`: provides `HttpCacheInterceptor` (register it as
- * `APP_INTERCEPTOR`) and its counters. Routes opt in with `@HttpCache()`.
+ * `CacheModule`: global, provides what `HttpCacheInterceptor` needs and
+ * its counters. Routes opt in with `@HttpCache()`.
  */
 @Module({
   providers: [
@@ -20,6 +20,7 @@ import { resolveHttpCacheOptions, type HttpCacheModuleOptions } from './http-cac
     { provide: HttpCacheStats, useValue: new HttpCacheStats() },
     HttpCacheInterceptor,
   ],
-  exports: [HttpCacheInterceptor, HttpCacheStats],
+  // What `@HttpCache()`'s interceptor needs, in every module that uses it.
+  exports: [HttpCacheInterceptor, HttpCacheStats, HTTP_CACHE_RESOLVED_OPTIONS],
 })
 export class HttpCacheModule extends HttpCacheConfigurableModule {}

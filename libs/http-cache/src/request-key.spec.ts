@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { canonicalQuery, requestKey } from './request-key';
+import { canonicalQuery, keyPart, requestKey } from './request-key';
 
 function request(url: string, params: Record<string, string> = {}, headers: Record<string, string> = {}) {
   return { url, params, headers, routeOptions: { url: '/items/:id' } } as unknown as FastifyRequest;
@@ -9,8 +9,17 @@ describe(requestKey.name, () => {
   const shared = { identity: null, vary: [] };
   const byUser = { identity: (r: FastifyRequest) => r.headers['x-user'] as string | undefined, vary: [] };
 
-  it('uses the route pattern and its params, not the raw path', () => {
-    expect(requestKey(request('/items/1', { id: '1' }), shared)).toBe('GET /items/:id|id=1?');
+  it('uses the route pattern and its params, not the raw path, in characters the cache keeps as they are', () => {
+    const key = requestKey(request('/items/6f1c-9a', { id: '6f1c-9a' }), shared);
+    expect(key).toBe('GET:_002fitems_002f_003aid:id.6f1c-9a');
+    expect(key).toMatch(/^[A-Za-z0-9:_.-]+$/);
+  });
+
+  it('escapes every other character injectively', () => {
+    expect(keyPart('a_b')).toBe('a_005fb');
+    expect(keyPart('a:b.c')).toBe('a_003ab_002ec');
+    expect(keyPart('é')).toBe('_00e9');
+    expect(keyPart('_005f')).not.toBe(keyPart('_'));
   });
 
   it('sorts query keys, keeps repeated values in order, and re-encodes', () => {
@@ -21,10 +30,11 @@ describe(requestKey.name, () => {
   });
 
   it('cannot be forged across parts: separators inside values are encoded', () => {
-    const forged = requestKey(request('/items/1%7Cby%3Abob', { id: '1|by:bob' }), shared);
+    const forged = requestKey(request('/items/1', { id: '1:by.bob' }), shared);
     const bob = requestKey(request('/items/1', { id: '1' }, { 'x-user': 'bob' }), byUser);
     expect(forged).not.toBe(bob);
-    expect(forged).toContain('id=1%7Cby%3Abob');
+    const query = requestKey(request('/items/1?x=1', { id: '1' }), shared);
+    expect(requestKey(request('/items/1', { id: '1:q.x_003d1' }), shared)).not.toBe(query);
   });
 
   it('adds the caller for user routes and the declared vary headers', () => {
