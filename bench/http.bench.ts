@@ -13,7 +13,8 @@
  * Environment: BENCH_ROUNDS (5), BENCH_SECONDS (3 per measurement),
  * TEST_POSTGRES_URL (the admin URL the tests use).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
@@ -30,11 +31,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = [32, 64];
 const HOT_IDS = 100;
-const SCRIPTS = join(RESULTS, 'wrk-scripts');
 
+/** wrk's Lua scripts hold the bench user's token: a temporary directory, not bench/results. */
+let scripts: string | undefined;
 async function writeScript(name: string, text: string): Promise<string> {
-  await mkdir(SCRIPTS, { recursive: true });
-  const file = join(SCRIPTS, `${name}.lua`);
+  scripts ??= await mkdtemp(join(tmpdir(), 'bench-http-'));
+  const file = join(scripts, `${name}.lua`);
   await writeFile(file, text);
   return file;
 }
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(servers.map((s) => s.stop()));
     await redis?.stop();
     await db?.drop();
+    if (scripts) await rm(scripts, { recursive: true, force: true });
   }
 }
 
