@@ -13,7 +13,16 @@
  */
 import 'reflect-metadata';
 import { CacheInterceptor } from '@nestjs/cache-manager';
-import { Controller, Get, Module, NotFoundException, Param, ParseUUIDPipe, UseInterceptors } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Module,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  UseInterceptors,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -25,19 +34,19 @@ import type * as UsersServiceModule from '../../apps/api/src/users/users.service
 
 // The app as `npm run build` compiled it (dist/), not a copy compiled with the
 // benchmark: the rows measure the build that `npm start` runs.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the build is loaded from dist/ at run time
 const built = <T>(path: string): T => require(join(process.cwd(), 'dist', path)) as T;
 const { createApp } = built<typeof Bootstrap>('apps/api/src/bootstrap');
 const { APP_CONFIG } = built<typeof Config>('apps/api/src/config/app-config.constants');
 const { UsersModule } = built<typeof Users>('apps/api/src/users/users.module');
 const { UsersService } = built<typeof UsersServiceModule>('apps/api/src/users/users.service');
 const { toPublicUser, UserEntity } = built<typeof Auth>('libs/auth/src');
-type UsersService = InstanceType<typeof UsersService>;
 type AppConfig = import('../../apps/api/src/config/app-config').AppConfig;
 
 @Controller('bench/users')
 class PeerRoutesController {
   constructor(
-    private readonly users: UsersService,
+    @Inject(UsersService) private readonly users: InstanceType<typeof UsersService>,
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
