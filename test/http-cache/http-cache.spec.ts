@@ -210,6 +210,12 @@ describe('HTTP response cache (two instances)', () => {
       expect(res.statusCode).toBe(404);
       expect(res.headers['x-cache']).toBeUndefined();
     }
+    // A query the route does not read shares the entry; a list's unknown parameter stays a 400.
+    await get(a, `/users/${caller.id}`, caller.token);
+    expect((await get(a, `/users/${caller.id}?junk=${Math.random()}`, caller.token)).headers['x-cache']).toBe('HIT');
+    await get(a, '/users', caller.token);
+    for (let i = 0; i < 2; i++) expect((await get(a, '/users?junk=1', caller.token)).statusCode).toBe(400);
+
     const target = await user('Target');
     const url = `/users/${target.id}`;
     expect((await get(a, url, caller.token, { 'cache-control': 'no-store' })).headers['x-cache']).toBe('BYPASS');

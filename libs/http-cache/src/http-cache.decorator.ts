@@ -24,6 +24,13 @@ export interface HttpCacheOptions {
   /** Request headers whose values select the entry (and are listed in `Vary`), e.g. `['accept-language']`. */
   vary?: readonly string[];
   /**
+   * The query parameters that select the entry; others are left out of the
+   * key (they cannot change the response, and random ones must not fill the
+   * cache). Declare it on every route that reads a known set, `[]` on one
+   * that reads none. @default every parameter
+   */
+  query?: readonly string[];
+  /**
    * Tags added to the ones collected from the handler's cached reads (never
    * instead of them), e.g. for a response that also depends on something
    * read around the cache.
@@ -55,6 +62,8 @@ export function validateHttpCacheOptions(options: HttpCacheOptions): void {
     if (name.toLowerCase() === 'authorization' || name.toLowerCase() === 'cookie')
       throw new HttpCacheArgumentError(`@HttpCache vary: ${name} is the caller's identity; use scope: 'user'`);
   }
+  if (options.query && options.query.some((q) => typeof q !== 'string' || q === ''))
+    throw new HttpCacheArgumentError('@HttpCache query must list non-empty parameter names');
   if (Array.isArray(options.tags) && options.tags.some((t) => typeof t !== 'string' || t === ''))
     throw new HttpCacheArgumentError('@HttpCache tags must be non-empty strings');
 }

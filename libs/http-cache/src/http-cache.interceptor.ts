@@ -25,6 +25,7 @@ import type { ResolvedHttpCacheOptions } from './http-cache.options';
 import { parseRequestDirectives } from './request-directives';
 import { requestKey, type KeyPolicy } from './request-key';
 import { toStoredResponse, type StoredResponse } from './stored-response';
+import { TurnBatch } from './turn-batch';
 
 /** A route's declaration, resolved once. */
 interface RoutePolicy {
@@ -38,6 +39,9 @@ interface RoutePolicy {
   vary: string;
   warnedUntracked: boolean;
 }
+
+/** Responses served from the cache, by every instance of the interceptor, are written together at the end of the turn. */
+const servedTogether = new TurnBatch();
 
 /** Marks a request the interceptor is already handling (registered globally and by `@HttpCache()`, or on class and method). */
 const HANDLED = Symbol('http-cache:handled');
@@ -135,7 +139,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const outcome: CacheOutcome = entry === own.stored ? 'MISS' : Date.now() >= entry.expiresAt ? 'STALE' : 'HIT';
     if (outcome === 'HIT' && directives.maxAge !== undefined && ageOf(entry) > directives.maxAge)
       return this.bypass(policy, reply, next);
-    return this.send(policy, request, reply, entry, outcome);
+    if (outcome === 'MISS') return this.send(policy, request, reply, entry, outcome);
+    return servedTogether.run(() => this.send(policy, request, reply, entry, outcome));
   }
 
   /** The loader: runs the handler, tracking its cached reads, and makes the response storable (or refuses it). */
@@ -263,7 +268,11 @@ export class HttpCacheInterceptor implements NestInterceptor {
       name: `${(controller as { name?: string }).name ?? 'controller'}.${(handler as { name?: string }).name ?? 'handler'}`,
       ttlMs: declared.ttl ?? this.options.ttlMs,
       graceMs: declared.grace ?? this.options.graceMs,
-      key: { identity: scope === 'user' ? this.options.identity : null, vary },
+      key: {
+        identity: scope === 'user' ? this.options.identity : null,
+        vary,
+        query: declared.query && new Set(declared.query),
+      },
       tags: typeof tags === 'function' ? (r) => tags(r).filter((t) => t !== '') : () => tags ?? [],
       declaresTags: tags !== undefined,
       cacheControl:

@@ -29,6 +29,11 @@ describe(requestKey.name, () => {
     expect(canonicalQuery('/x?')).toBe('');
   });
 
+  it('keeps only the declared query parameters', () => {
+    expect(canonicalQuery('/x?junk=1&page=2&limit=5', new Set(['page', 'limit']))).toBe('limit=5&page=2');
+    expect(canonicalQuery('/x?junk=1', new Set())).toBe('');
+  });
+
   it('cannot be forged across parts: separators inside values are encoded', () => {
     const forged = requestKey(request('/items/1', { id: '1:by.bob' }), shared);
     const bob = requestKey(request('/items/1', { id: '1' }, { 'x-user': 'bob' }), byUser);

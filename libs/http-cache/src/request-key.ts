@@ -6,6 +6,8 @@ export interface KeyPolicy {
   identity: ((request: FastifyRequest) => string | undefined) | null;
   /** Lower-cased request header names. */
   vary: readonly string[];
+  /** The query parameters kept in the key; undefined: all of them. */
+  query?: ReadonlySet<string>;
 }
 
 const PLAIN = /^[A-Za-z0-9-]*$/;
@@ -50,7 +52,7 @@ export function requestKey(request: FastifyRequest, policy: KeyPolicy): string {
     if (names.length > 1) names.sort();
     for (const name of names) key += `:${keyPart(name)}.${keyPart(String(params[name]))}`;
   }
-  const query = canonicalQuery(request.url);
+  const query = canonicalQuery(request.url, policy.query);
   if (query) key += `:q.${keyPart(query)}`;
   for (const name of policy.vary) {
     const value = request.headers[name];
@@ -60,11 +62,15 @@ export function requestKey(request: FastifyRequest, policy: KeyPolicy): string {
   return key;
 }
 
-/** The query string of `url` with its keys sorted (stable: repeated keys keep their order), re-encoded. */
-export function canonicalQuery(url: string): string {
+/**
+ * The query string of `url` with its keys sorted (stable: repeated keys keep
+ * their order), re-encoded; only the keys in `keep`, when given.
+ */
+export function canonicalQuery(url: string, keep?: ReadonlySet<string>): string {
   const at = url.indexOf('?');
-  if (at < 0 || at === url.length - 1) return '';
+  if (at < 0 || at === url.length - 1 || keep?.size === 0) return '';
   const params = new URLSearchParams(url.slice(at + 1));
+  if (keep) for (const name of [...params.keys()]) if (!keep.has(name)) params.delete(name);
   params.sort();
   return params.toString();
 }

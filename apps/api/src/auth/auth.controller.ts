@@ -72,7 +72,7 @@ export class AuthController {
   }
 
   @Get('me')
-  @HttpCache()
+  @HttpCache({ query: [] })
   @ApiBearerAuth()
   me(@CurrentUser() caller: AuthenticatedUser): Promise<PublicUser> {
     return this.users.me(caller);

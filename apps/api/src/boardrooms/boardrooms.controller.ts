@@ -30,7 +30,7 @@ export class BoardroomsController {
   // be served to the caller it was built for; the membership read is one of
   // its dependencies, so removing the member invalidates it.
   @Get(':id')
-  @HttpCache()
+  @HttpCache({ query: [] })
   get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<BoardroomView> {
     return this.boardrooms.get(caller, id);
   }

@@ -22,7 +22,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  @HttpCache({ scope: 'shared' })
+  @HttpCache({ scope: 'shared', query: [] })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<PublicUser> {
     return this.users.get(id);
   }
