@@ -8,7 +8,7 @@
  * of one turn together lets the loop read every ready request first and
  * write their responses in one burst, as a handler waiting on Redis or
  * Postgres does naturally: measured on the 2-core VM (bench:http), CPU per
- * cached request fell from about 140 µs to about 95 µs. The cost is at most
+ * cached request fell from about 140 µs to about 90 µs. The cost is at most
  * one turn of latency (the time to parse the other requests of that turn).
  */
 export class TurnBatch {
