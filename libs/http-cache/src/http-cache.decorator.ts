@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { HTTP_CACHE_POLICY, NO_HTTP_CACHE } from './http-cache.constants';
-import { HttpCacheArgumentError } from './http-cache.errors';
+import { checkNumber, HttpCacheArgumentError } from './http-cache.errors';
 import { HttpCacheInterceptor } from './http-cache.interceptor';
 
 /**
@@ -48,13 +48,9 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 
 /** Checks a declaration once, when the decorator is applied. */
 export function validateHttpCacheOptions(options: HttpCacheOptions): void {
-  const positive = (name: string, v: number | undefined, min: number) => {
-    if (v !== undefined && !(Number.isFinite(v) && v >= min))
-      throw new HttpCacheArgumentError(`@HttpCache ${name} must be a number >= ${min}, got ${v}`);
-  };
-  positive('ttl', options.ttl, 1);
-  positive('grace', options.grace, 0);
-  positive('maxAge', options.maxAge, 0);
+  checkNumber('@HttpCache', 'ttl', options.ttl, 1);
+  checkNumber('@HttpCache', 'grace', options.grace, 0);
+  checkNumber('@HttpCache', 'maxAge', options.maxAge, 0);
   if (options.scope !== undefined && options.scope !== 'user' && options.scope !== 'shared')
     throw new HttpCacheArgumentError(`@HttpCache scope must be 'user' or 'shared', got ${String(options.scope)}`);
   for (const name of options.vary ?? []) {

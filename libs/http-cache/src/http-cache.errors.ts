@@ -7,3 +7,9 @@ export class HttpCacheArgumentError extends Error {
     this.name = 'HttpCacheArgumentError';
   }
 }
+
+/** Throws `HttpCacheArgumentError` unless `value` is undefined or a finite number ≥ `min`. */
+export function checkNumber(where: string, name: string, value: number | undefined, min: number): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= min))
+    throw new HttpCacheArgumentError(`${where} ${name} must be a number >= ${min}, got ${value}`);
+}

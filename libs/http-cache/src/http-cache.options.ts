@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { DEFAULT_HTTP_NAMESPACE, DEFAULT_HTTP_TTL_MS, DEFAULT_MAX_BODY_BYTES } from './http-cache.constants';
-import { HttpCacheArgumentError } from './http-cache.errors';
+import { checkNumber, HttpCacheArgumentError } from './http-cache.errors';
 
 /** Options of `HttpCacheModule.forRoot` / `forRootAsync`. Durations in ms. */
 export interface HttpCacheModuleOptions {
@@ -51,13 +51,9 @@ export function userIdentity(request: FastifyRequest): string | undefined {
 }
 
 export function resolveHttpCacheOptions(options: HttpCacheModuleOptions = {}): ResolvedHttpCacheOptions {
-  const check = (name: string, v: number | undefined, min: number) => {
-    if (v !== undefined && !(Number.isFinite(v) && v >= min))
-      throw new HttpCacheArgumentError(`HttpCacheModule ${name} must be a number >= ${min}, got ${v}`);
-  };
-  check('ttl', options.ttl, 1);
-  check('grace', options.grace, 0);
-  check('maxBodyBytes', options.maxBodyBytes, 1);
+  checkNumber('HttpCacheModule', 'ttl', options.ttl, 1);
+  checkNumber('HttpCacheModule', 'grace', options.grace, 0);
+  checkNumber('HttpCacheModule', 'maxBodyBytes', options.maxBodyBytes, 1);
   if (options.ttlJitter !== undefined && !(options.ttlJitter >= 0 && options.ttlJitter <= 1))
     throw new HttpCacheArgumentError(`HttpCacheModule ttlJitter must be between 0 and 1, got ${options.ttlJitter}`);
   return {
