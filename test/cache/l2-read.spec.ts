@@ -1,4 +1,4 @@
-import { startCacheCluster, type CacheCluster, type CacheInstance } from '../support/cache-instance';
+import { commandCalls, startCacheCluster, type CacheCluster, type CacheInstance } from '../support/cache-instance';
 
 // The L2 read without a script: when the caller names the tags its entries
 // carry and Redis's clock was seen within the last second, a read is one
@@ -133,5 +133,30 @@ describe('L2 read through MGET', () => {
     await sleep(1_100);
     expect(await b.cache.namespace('m7').getOrSet('k', () => 'loaded')).toBe('v');
     expect(scripted).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers concurrent reads with one MGET per event-loop turn, each judged against its own tags', async () => {
+    const ns = a.cache.namespace('m11');
+    // 40 entries; every fourth carries a tag invalidated after the writes.
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => ns.set(`k${i}`, `old${i}`, { tags: [i % 4 === 0 ? 'gone' : 'kept'] })),
+    );
+    await a.cache.invalidateTags(['gone']);
+    await sleep(20);
+    await b.cache.namespace('clock').set(`tick-${Math.random()}`, 1);
+    const before = (await commandCalls(cluster.instances[0].redis)).mget ?? 0;
+
+    const reader = b.cache.namespace('m11');
+    const values = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        reader.getOrSet(`k${i}`, () => `new${i}`, { tags: [i % 4 === 0 ? 'gone' : 'kept'] }),
+      ),
+    );
+
+    expect(values).toEqual(Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? `new${i}` : `old${i}`)));
+    expect(scripted).not.toHaveBeenCalled();
+    // The 40 reads of one turn in one MGET (the reloads' writes read markers with MGET too: 10 more).
+    const mgets = ((await commandCalls(cluster.instances[0].redis)).mget ?? 0) - before;
+    expect(mgets).toBeLessThanOrEqual(1 + 10);
   });
 });

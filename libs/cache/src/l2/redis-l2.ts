@@ -2,6 +2,7 @@ import type { RedisConnection } from '@app/redis';
 import { createHash } from 'node:crypto';
 import type { KeyLayout } from '../keys';
 import { formatEnvelope, parseEnvelope, type Envelope } from './envelope';
+import { MarkerReadBatch, type MarkerReply } from './marker-read-batch';
 import { ServerClock } from './server-clock';
 import {
   DELETE_SCRIPT,
@@ -71,13 +72,21 @@ const SCRIPTS = {
  */
 export class RedisL2 {
   private readonly clock = new ServerClock(CLOCK_MAX_AGE_MS);
+  /** The reads of one event-loop turn share one MGET (see `MarkerReadBatch`). */
+  private readonly batch: MarkerReadBatch;
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
     private readonly markerTtlMs: number,
     private readonly tombstoneMs: number,
-  ) {}
+  ) {
+    this.batch = new MarkerReadBatch(
+      (command) => this.redis.run((c) => c.sendCommand<Array<string | null>>(command)),
+      keys.tagPrefix,
+      () => this.clock.now(),
+    );
+  }
 
   /** Redis's clock now (ms), estimated from the last reply that carried it; undefined before any. */
   serverNow(): number | undefined {
@@ -94,11 +103,7 @@ export class RedisL2 {
    */
   async get(key: string, tags?: readonly string[]): Promise<L2Read> {
     if (tags && this.clock.fresh) {
-      const sentAt = this.clock.now();
-      const command = ['MGET', key];
-      for (const tag of tags) command.push(this.keys.tagPrefix + tag);
-      const reply = await this.redis.run<Array<string | null>>((c) => c.sendCommand(command));
-      const read = this.checkMarkers(reply, tags, sentAt);
+      const read = this.checkMarkers(await this.batch.read(key, tags), tags);
       if (read) return read;
     }
     return this.getScripted(key);
@@ -106,19 +111,14 @@ export class RedisL2 {
 
   /**
    * The `MGET` reply judged as the read script would; undefined when the
-   * script must decide (a marker missing from the reply, or a miss whose
+   * script must decide (an entry tag the read did not name, or a miss whose
    * write guard the estimate cannot set exactly).
    */
-  private checkMarkers(
-    reply: ReadonlyArray<string | null>,
-    tags: readonly string[],
-    sentAt: number,
-  ): L2Read | undefined {
+  private checkMarkers({ raw, marks, sentAt }: MarkerReply, tags: readonly string[]): L2Read | undefined {
     const now = this.clock.now();
     // The MGET ran after it was sent, and the estimate never runs ahead of
     // Redis; 1 ms more covers clock drift since the last measurement.
     const notBefore = Math.floor(sentAt) - 1;
-    const raw = reply[0];
     // Tombstones (`x|…`) and foreign values do not parse: misses.
     const entry = raw === null ? undefined : parseEnvelope(raw);
     if (entry) {
@@ -126,7 +126,7 @@ export class RedisL2 {
       for (const tag of entry.tags) {
         const at = tags.indexOf(tag);
         if (at < 0) return undefined;
-        const mark = Number(reply[at + 1] ?? 0);
+        const mark = Number(marks[at] ?? 0);
         if (mark > newest) newest = mark;
       }
       // An entry created after every invalidation of its tags is valid.
@@ -137,7 +137,7 @@ export class RedisL2 {
     // it at or above, the write would be refused for nothing: ask the script,
     // which reads Redis's clock exactly.
     let seen = entry ? entry.created : raw?.startsWith('x|') ? Number(raw.slice(2)) : 0;
-    for (let i = 1; i < reply.length; i++) seen = Math.max(seen, Number(reply[i] ?? 0));
+    for (const mark of marks) seen = Math.max(seen, Number(mark ?? 0));
     if (!(seen < notBefore)) return undefined;
     return raw === null ? { now, notBefore, absent: true } : { now, notBefore };
   }
