@@ -36,17 +36,22 @@ function time(field: string): number | undefined {
 export function parseEnvelope(raw: string): Envelope | undefined {
   const newline = raw.indexOf('\n');
   if (newline < 0 || !raw.startsWith(VERSION)) return undefined;
-  const fields = raw.slice(VERSION.length, newline).split('|');
-  if (fields.length !== 5) return undefined;
-  const [created, expires, graceUntil] = fields.slice(0, 3).map(time);
+  // Five `|`-separated fields between the version and the newline, read in place (no split arrays).
+  const a = raw.indexOf('|', VERSION.length);
+  const b = a < 0 ? -1 : raw.indexOf('|', a + 1);
+  const c = b < 0 ? -1 : raw.indexOf('|', b + 1);
+  const d = c < 0 ? -1 : raw.indexOf('|', c + 1);
+  if (d < 0 || d > newline || raw.lastIndexOf('|', newline) !== d) return undefined;
+  const created = time(raw.slice(VERSION.length, a));
+  const expires = time(raw.slice(a + 1, b));
+  const graceUntil = time(raw.slice(b + 1, c));
   if (created === undefined || expires === undefined || graceUntil === undefined) return undefined;
-  const [, , , schema, tags] = fields;
   return {
     created,
     expires,
     graceUntil,
-    schema,
-    tags: tags === '' ? [] : tags.split(','),
+    schema: raw.slice(c + 1, d),
+    tags: d + 1 === newline ? [] : raw.slice(d + 1, newline).split(','),
     payload: raw.slice(newline + 1),
   };
 }
