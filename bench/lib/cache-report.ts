@@ -102,7 +102,7 @@ function notes(): string {
     `- Contenders take turns (L1: ${HOT.rounds} rounds of ${int(HOT.calls / HOT.rounds)} calls; cold scenarios: ` +
       `${COLD.rounds} rounds of ${int(COLD.keys / COLD.rounds)} keys), each turn after a full GC, so that a noisy ` +
       "stretch of the VM or another contender's garbage does not land on one row only.",
-    "- On an L2 read, ours sends one MGET of the entry and its tags' invalidation markers (the Lua read script " +
+    "- On an L2 read, ours sends one MGET of the entry and its tags' invalidation markers, shared with the other reads of the same event-loop turn (the Lua read script " +
       'instead when the server clock was not seen in the last second or the entry carries other tags), checks ' +
       'tags and schema version, decodes its tagged JSON (restoring `Date`) and fills its L1 with the remaining TTL; ' +
       'the peers send a plain GET and decode plain JSON. On a miss, ours sends that MGET, then a SET NX plus an ' +

@@ -53,7 +53,7 @@ export async function ours(url: string): Promise<Contender> {
   const reader = await open('bench-ours-b');
   return {
     label: 'ours (TieredCache)',
-    config: `\`getOrSet\`; W-TinyLFU L1 (${L1_MAX_ENTRIES} entries, no copy) + Redis L2 (node-redis; MGET read with tag markers, SET NX write, Lua scripts as fallback)`,
+    config: `\`getOrSet\`; W-TinyLFU L1 (${L1_MAX_ENTRIES} entries, no copy) + Redis L2 (node-redis; MGET read with tag markers, batched per event-loop turn, SET NX write, Lua scripts as fallback)`,
     writer: writer.client,
     reader: reader.client,
     close: async () => {
