@@ -159,32 +159,4 @@ describe('L2 read through MGET', () => {
     const mgets = ((await commandCalls(cluster.instances[0].redis)).mget ?? 0) - before;
     expect(mgets).toBeLessThanOrEqual(1 + 10);
   });
-
-  it('judges an entry carrying tags the reader did not name with a second MGET of their markers, not the script', async () => {
-    await a.cache.namespace('m12').set('k', 'v', { tags: ['named', 'unnamed'] });
-    await a.cache.namespace('m12').set('gone', 'old', { tags: ['unnamed-gone'] });
-    await a.cache.invalidateTags(['unnamed-gone']);
-    await sleep(20);
-    await b.cache.namespace('clock').set(`tick-${Math.random()}`, 1);
-    const before = (await commandCalls(cluster.instances[0].redis)).mget ?? 0;
-
-    expect(await b.cache.namespace('m12').getOrSet('k', () => 'loaded', { tags: ['named'] })).toBe('v');
-    expect(scripted).not.toHaveBeenCalled();
-    expect(((await commandCalls(cluster.instances[0].redis)).mget ?? 0) - before).toBe(2);
-    // An invalidated unnamed tag: the second MGET sees it, the script decides (a miss).
-    expect(await b.cache.namespace('m12').getOrSet('gone', () => 'new')).toBe('new');
-    expect(scripted).toHaveBeenCalledTimes(1);
-  });
-
-  it('serves a reader whose tags depend on the value (none known before the read) without the script', async () => {
-    await a.cache.namespace('m13').set('k', { id: 7 }, { tags: ['user:7'] });
-    await sleep(20);
-    await b.cache.namespace('clock').set(`tick-${Math.random()}`, 1);
-    const tagsOf = (value: { id: number }) => [`user:${value.id}`];
-
-    expect(await b.cache.namespace('m13').getOrSet('k', () => ({ id: 8 }), { tags: tagsOf })).toEqual({ id: 7 });
-    expect(scripted).not.toHaveBeenCalled();
-    await a.cache.invalidateTags(['user:7']);
-    expect(await b.cache.namespace('m13').getOrSet('k', () => ({ id: 9 }), { tags: tagsOf })).toEqual({ id: 9 });
-  });
 });

@@ -112,20 +112,4 @@ describe(MarkerReadBatch.name, () => {
 
     await expect(read).resolves.toMatchObject({ sentAt: 105 });
   });
-
-  it('reads markers without a key (raw null) beside keyed reads, and sends nothing for an empty one', async () => {
-    const redis = fakeRedis({ a: 'A', 'm:t1': '10', 'm:t2': '20' });
-    const batch = new MarkerReadBatch(redis.send, 'm:', () => 7);
-
-    const [keyed, markersOnly, empty] = await Promise.all([
-      batch.read('a', ['t1']),
-      batch.read(undefined, ['t2', 't1']),
-      batch.read(undefined, []),
-    ]);
-
-    expect(redis.commands).toEqual([['MGET', 'a', 'm:t1', 'm:t2']]);
-    expect(keyed).toEqual({ raw: 'A', marks: ['10'], sentAt: 7 });
-    expect(markersOnly).toEqual({ raw: null, marks: ['20', '10'], sentAt: 7 });
-    expect(empty).toEqual({ raw: null, marks: [], sentAt: 7 });
-  });
 });

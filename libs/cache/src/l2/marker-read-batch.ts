@@ -10,7 +10,7 @@ export interface MarkerReply {
 export type MgetSender = (command: string[]) => Promise<Array<string | null>>;
 
 interface QueuedRead {
-  key: string | undefined;
+  key: string;
   tags: readonly string[];
   resolve: (reply: MarkerReply) => void;
   reject: (error: unknown) => void;
@@ -49,12 +49,8 @@ export class MarkerReadBatch {
     private readonly maxKeys = MAX_BATCH_KEYS,
   ) {}
 
-  /**
-   * Queues a read of `key` (none: markers only, `raw` is null) and of the
-   * markers of `tags`; it is sent at the end of this turn.
-   */
-  read(key: string | undefined, tags: readonly string[]): Promise<MarkerReply> {
-    if (key === undefined && tags.length === 0) return Promise.resolve({ raw: null, marks: [], sentAt: this.sentAt() });
+  /** Queues a read of `key` and the markers of `tags`; it is sent at the end of this turn. */
+  read(key: string, tags: readonly string[]): Promise<MarkerReply> {
     return new Promise<MarkerReply>((resolve, reject) => {
       this.queue.push({ key, tags, resolve, reject });
       if (!this.scheduled) {
@@ -73,9 +69,9 @@ export class MarkerReadBatch {
     while (from < queue.length) {
       // At least one read per command, however many tags it has.
       let to = from + 1;
-      let keys = size(queue[from]);
-      while (to < queue.length && keys + size(queue[to]) <= this.maxKeys) {
-        keys += size(queue[to]);
+      let keys = 1 + queue[from].tags.length;
+      while (to < queue.length && keys + 1 + queue[to].tags.length <= this.maxKeys) {
+        keys += 1 + queue[to].tags.length;
         to++;
       }
       this.sendBatch(from === 0 && to === queue.length ? queue : queue.slice(from, to));
@@ -86,12 +82,7 @@ export class MarkerReadBatch {
   private sendBatch(reads: readonly QueuedRead[]): void {
     const sentAt = this.sentAt();
     const command = ['MGET'];
-    // Each read's key at its position in the reply (-1: a markers-only read).
-    const keyAt = new Array<number>(reads.length);
-    for (let i = 0; i < reads.length; i++) {
-      const key = reads[i].key;
-      keyAt[i] = key === undefined ? -1 : command.push(key) - 2;
-    }
+    for (const read of reads) command.push(read.key);
     // Each tag's marker once, at its position in the reply.
     const markerAt = new Map<string, number>();
     for (const read of reads) {
@@ -113,7 +104,7 @@ export class MarkerReadBatch {
           const { tags, resolve } = reads[i];
           const marks = new Array<string | null>(tags.length);
           for (let t = 0; t < tags.length; t++) marks[t] = reply[markerAt.get(tags[t])!] ?? null;
-          resolve({ raw: keyAt[i] < 0 ? null : (reply[keyAt[i]] ?? null), marks, sentAt });
+          resolve({ raw: reply[i] ?? null, marks, sentAt });
         }
       },
       (error: unknown) => {
@@ -122,6 +113,3 @@ export class MarkerReadBatch {
     );
   }
 }
-
-/** The keys a read adds to a command, at most (its key and its markers). */
-const size = (read: QueuedRead): number => (read.key === undefined ? 0 : 1) + read.tags.length;

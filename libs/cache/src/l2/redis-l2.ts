@@ -55,8 +55,6 @@ interface Script {
  */
 const CLOCK_MAX_AGE_MS = 1_000;
 
-const NO_TAGS: readonly string[] = [];
-
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 const SCRIPTS = {
   get: script(GET_SCRIPT),
@@ -96,48 +94,19 @@ export class RedisL2 {
   }
 
   /**
-   * Reads an entry and checks its tags against their invalidation markers.
-   * While a recent server time is known to estimate from, no script runs on
-   * Redis (a script costs it several times a `GET`): one `MGET` of the entry
-   * and the markers of `tags` (the tags the caller's entries carry, when it
-   * knows them), shared with the other reads of this event-loop turn; when
-   * the entry carries tags outside `tags` (or the caller named none), a
-   * second `MGET` of the markers it lacks. Otherwise, and for the cases the
-   * estimate cannot decide, the read script (server-side lookup of the
-   * entry's own tags, Redis's exact clock).
+   * Reads an entry and checks its tags against their invalidation markers in
+   * one atomic round trip. With `tags` (the tags the caller's entries carry)
+   * and a recent server time to estimate from, that is one `MGET` of the
+   * entry and those markers: no script runs on Redis, which costs it several
+   * times a `GET`. When the entry carries a tag outside `tags`, or without
+   * `tags`, the read script does it (server-side lookup of the entry's own tags).
    */
   async get(key: string, tags?: readonly string[]): Promise<L2Read> {
-    if (this.clock.fresh) {
-      const named = tags ?? NO_TAGS;
-      const reply = await this.batch.read(key, named);
-      const read = tags ? this.checkMarkers(reply, tags) : undefined;
+    if (tags && this.clock.fresh) {
+      const read = this.checkMarkers(await this.batch.read(key, tags), tags);
       if (read) return read;
-      const hit = await this.followUp(reply, named);
-      if (hit) return hit;
     }
     return this.getScripted(key);
-  }
-
-  /**
-   * An entry of the first `MGET` whose tags it did not all cover, judged with
-   * the markers it lacked read now. Reading a marker later than the entry is
-   * safe: it can only show more invalidations (every one before the entry
-   * read among them), so the entry is served only if it was valid when read.
-   * Undefined (the script decides) for a miss, or an entry found invalidated.
-   */
-  private async followUp(first: MarkerReply, named: readonly string[]): Promise<L2Read | undefined> {
-    const entry = first.raw === null ? undefined : parseEnvelope(first.raw);
-    if (!entry) return undefined;
-    const missing = entry.tags.filter((tag) => !named.includes(tag));
-    if (missing.length === 0) return undefined;
-    const more = await this.batch.read(undefined, missing);
-    for (let i = 0; i < entry.tags.length; i++) {
-      const tag = entry.tags[i];
-      const at = named.indexOf(tag);
-      const mark = Number((at >= 0 ? first.marks[at] : more.marks[missing.indexOf(tag)]) ?? 0);
-      if (mark >= entry.created) return undefined;
-    }
-    return { entry, now: this.clock.now(), notBefore: Math.floor(first.sentAt) - 1 };
   }
 
   /**
