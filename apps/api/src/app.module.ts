@@ -1,8 +1,10 @@
 import { Module, type DynamicModule, type ForwardReference, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle } from '@nestjs/throttler';
+import { AiModule } from '@app/ai';
 import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
 import { CacheModule } from '@app/cache';
+import { ConversationStateModule } from '@app/conversation-state';
 import { HealthController, HealthModule } from '@app/health';
 import { HttpCacheModule } from '@app/http-cache';
 import { MetricsController, MetricsModule } from '@app/metrics';
@@ -10,6 +12,8 @@ import { QueryCacheModule } from '@app/query-cache';
 import { RedisModule } from '@app/redis';
 import { AuthApiModule } from './auth/auth-api.module';
 import { BoardroomsModule } from './boardrooms/boardrooms.module';
+import { createAiProvider } from './conversations/ai-provider.factory';
+import { ConversationsModule } from './conversations/conversations.module';
 import { UsersModule } from './users/users.module';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.constants';
@@ -87,8 +91,28 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         staleOn: isServerFailure,
       }),
     }),
+    AiModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        provider: createAiProvider(config.ai),
+        ttl: config.ai.cache.ttlMs,
+        grace: config.ai.cache.graceMs,
+        scope: config.ai.cache.scope,
+        cacheModels: config.ai.cache.models,
+        prices: config.ai.prices,
+      }),
+    }),
+    ConversationStateModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        ttl: config.conversations.ttlMs,
+        maxMessages: config.conversations.maxMessages,
+        maxTokens: config.conversations.maxTokens,
+      }),
+    }),
     UsersModule,
     BoardroomsModule,
+    ConversationsModule,
   ],
   controllers: [PingController, AuthPingController],
   providers: [

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuthError } from './auth.errors';
 import { toPublicUser, type PublicUser } from './entities/user.entity';
 import { RevocationService } from './revocation/revocation.service';
@@ -12,9 +12,15 @@ import { UserAccountsService, type NewAccount } from './users/user-accounts.serv
 /** A jti revocation outlives the token's `exp` by this margin (clock skew between instances). */
 const SKEW_MS = 60_000;
 
+/** Told of a successful login's user id, after the login has answered. */
+export type LoginListener = (userId: string) => void | Promise<void>;
+
 /** The auth use cases behind the routes: register, login, refresh, logout, logout-all, me. */
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly loginListeners: LoginListener[] = [];
+
   constructor(
     private readonly accounts: UserAccountsService,
     private readonly sessions: SessionService,
@@ -53,7 +59,28 @@ export class AuthService {
     const { session, refreshToken } = await this.sessions.create(verified.id, meta);
     const user = await this.accounts.findById(verified.id);
     if (!user) throw new AuthError('E_AUTH_INVALID_CREDENTIALS', 'Invalid email or password');
-    return this.pair(this.tokens.sign(user.id, user.role, session.id), refreshToken);
+    const pair = this.pair(this.tokens.sign(user.id, user.role, session.id), refreshToken);
+    this.announceLogin(user.id);
+    return pair;
+  }
+
+  /**
+   * Calls `listener` after every successful login (warming the user's data):
+   * on a later turn, so it never delays the login, and its failure is logged,
+   * never the login's.
+   */
+  onLogin(listener: LoginListener): void {
+    this.loginListeners.push(listener);
+  }
+
+  private announceLogin(userId: string): void {
+    for (const listener of this.loginListeners) {
+      setImmediate(() => {
+        Promise.resolve()
+          .then(() => listener(userId))
+          .catch((error: unknown) => this.logger.warn(`a login listener failed: ${String(error)}`));
+      });
+    }
   }
 
   /** A new pair for a refresh token; the role is read again, so a role change applies at the next refresh. */

@@ -17,6 +17,10 @@ export const METRIC = {
   httpCacheNotModified: 'http_cache_not_modified_total',
   httpCacheServedBytes: 'http_cache_served_bytes_total',
   httpCacheUnstored: 'http_cache_unstored_total',
+  aiCompletionRequests: 'ai_completion_requests_total',
+  aiTokensSaved: 'ai_tokens_saved_total',
+  aiCostSaved: 'ai_cost_saved_total',
+  aiProviderDuration: 'ai_provider_duration_seconds',
 } as const;
 
 /** Label value of every request that matched no route: unknown URLs must not grow the label set. */
@@ -30,3 +34,6 @@ export const HTTP_DURATION_BUCKETS = [
 
 /** Cache operation buckets in seconds: an L1 get is microseconds, a Redis round trip about a millisecond. */
 export const CACHE_DURATION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+
+/** AI provider call buckets in seconds: a local model in milliseconds to a long completion in a minute. */
+export const AI_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

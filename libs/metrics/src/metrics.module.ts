@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
+import { AiMetricsBridge } from './ai-metrics.bridge';
 import { CacheMetricsBridge } from './cache-metrics.bridge';
 import { CacheMetrics } from './cache-metrics.service';
 import { HttpCacheMetricsBridge } from './http-cache-metrics.bridge';
@@ -25,7 +26,14 @@ import { metricProviders } from './metrics.providers';
       defaultMetrics: { enabled: !register.getSingleMetric('process_cpu_user_seconds_total') },
     }),
   ],
-  providers: [...metricProviders, HttpMetricsService, CacheMetrics, CacheMetricsBridge, HttpCacheMetricsBridge],
+  providers: [
+    ...metricProviders,
+    HttpMetricsService,
+    CacheMetrics,
+    CacheMetricsBridge,
+    HttpCacheMetricsBridge,
+    AiMetricsBridge,
+  ],
   // The options are exported because the controller lives in PrometheusModule's scope.
   exports: [METRICS_OPTIONS, HttpMetricsService, CacheMetrics, ...metricProviders],
 })

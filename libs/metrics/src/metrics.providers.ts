@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
 import { HttpDurationHistogram } from './http-duration-histogram';
-import { CACHE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS, METRIC } from './metrics.constants';
+import { AI_DURATION_BUCKETS, CACHE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS, METRIC } from './metrics.constants';
 
 /**
  * `http_request_duration_seconds`, in prom-client's default registry (as the
@@ -93,5 +93,26 @@ export const metricProviders = [
     name: METRIC.cacheHitRatio,
     help: 'Hit ratio since start (hits / (hits + misses)), by namespace and layer',
     labelNames: ['namespace', 'layer'],
+  }),
+  makeCounterProvider({
+    name: METRIC.aiCompletionRequests,
+    help: 'Completion requests by model and result (hit, miss, stale, bypass: not cacheable, error)',
+    labelNames: ['model', 'result'],
+  }),
+  makeCounterProvider({
+    name: METRIC.aiTokensSaved,
+    help: 'Tokens the completion cache saved (as the provider reported them for the answers it replayed), by model and kind (prompt, completion)',
+    labelNames: ['model', 'kind'],
+  }),
+  makeCounterProvider({
+    name: METRIC.aiCostSaved,
+    help: 'Money the completion cache saved at the configured prices (AI_PRICES), by model',
+    labelNames: ['model'],
+  }),
+  makeHistogramProvider({
+    name: METRIC.aiProviderDuration,
+    help: 'AI provider call duration in seconds, by model and outcome (ok, error)',
+    labelNames: ['model', 'outcome'],
+    buckets: AI_DURATION_BUCKETS,
   }),
 ];

@@ -123,9 +123,9 @@ export class BoardroomsService {
    * gets 404, a member without the role 403. The membership read is cached
    * and invalidated like any other, but briefly: while Redis is down another
    * instance's L1 cannot hear that a member was removed, and an access check
-   * must not stay open for the whole query TTL.
+   * must not stay open for the whole query TTL. Conversations use it too.
    */
-  private async requireRole(caller: AuthenticatedUser, id: string, roles: Array<'owner' | 'member'>): Promise<void> {
+  async requireRole(caller: AuthenticatedUser, id: string, roles: Array<'owner' | 'member'>): Promise<void> {
     if (caller.role === 'admin') return;
     const membership = await this.qc
       .cached(BoardroomMemberEntity, { ttl: MEMBERSHIP_TTL_MS })

@@ -3,7 +3,22 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { validateEnv, type AppConfig } from './app-config';
 import { APP_CONFIG } from './app-config.constants';
 
-const SECTIONS = ['runtime', 'http', 'log', 'database', 'redis', 'cache', 'health', 'metrics', 'auth'] as const;
+const SECTIONS = [
+  'runtime',
+  'http',
+  'log',
+  'database',
+  'redis',
+  'cache',
+  'health',
+  'metrics',
+  'auth',
+  'ai',
+  'conversations',
+] as const;
+// Every section of AppConfig is listed: a new one left out fails the type check here, not the boot.
+const everySection: Exclude<keyof AppConfig, (typeof SECTIONS)[number]> extends never ? true : never = true;
+void everySection;
 
 /** How the configuration is read; the defaults are what `main.ts` uses. */
 export interface AppConfigOptions {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { envSchema, type Env } from './env.schema';
+import type { AiCacheScope, PriceTable } from '@app/ai';
+import { envSchema, readPriceTable, type Env } from './env.schema';
 
 /** Where the relational data lives. */
 export type DatabaseConfig =
@@ -98,6 +99,34 @@ export interface AppConfig {
       };
     };
     readonly revocationPollMs: number;
+  };
+  readonly ai: {
+    readonly provider: Env['AI_PROVIDER'];
+    readonly baseUrl?: string;
+    readonly apiKey?: string;
+    /** The default model of a new conversation. */
+    readonly model: string;
+    /** The models a conversation may name (the default among them): what the operator pays for. */
+    readonly models: readonly string[];
+    readonly timeoutMs: number;
+    readonly maxRetries: number;
+    readonly simulatedLatencyMs: number;
+    readonly temperature: number;
+    readonly maxTokens: number;
+    readonly cache: {
+      readonly ttlMs: number;
+      readonly graceMs: number;
+      readonly scope: AiCacheScope;
+      readonly models: readonly string[];
+    };
+    readonly prices: PriceTable;
+  };
+  readonly conversations: {
+    readonly ttlMs: number;
+    readonly maxContentChars: number;
+    readonly maxMessages: number;
+    readonly maxTokens: number;
+    readonly warmOnLogin: number;
   };
 }
 
@@ -202,5 +231,39 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       },
       revocationPollMs: env.AUTH_REVOCATION_POLL_MS,
     },
+    ai: {
+      provider: env.AI_PROVIDER,
+      baseUrl: env.AI_BASE_URL,
+      apiKey: env.AI_API_KEY || undefined,
+      model: env.AI_MODEL ?? 'simulated',
+      models: [...new Set([env.AI_MODEL ?? 'simulated', ...env.AI_MODELS])],
+      timeoutMs: env.AI_TIMEOUT_MS,
+      maxRetries: env.AI_MAX_RETRIES,
+      simulatedLatencyMs: env.AI_SIMULATED_LATENCY_MS,
+      temperature: env.AI_TEMPERATURE,
+      maxTokens: env.AI_MAX_TOKENS,
+      cache: {
+        ttlMs: env.CACHE_TTL_AI * 1000,
+        graceMs: env.CACHE_GRACE_AI * 1000,
+        scope: env.AI_CACHE_SCOPE,
+        models: env.AI_CACHE_MODELS,
+      },
+      prices: prices(env),
+    },
+    conversations: {
+      ttlMs: env.CACHE_TTL_CONVERSATION * 1000,
+      maxContentChars: env.CONVERSATION_MAX_CONTENT,
+      maxMessages: env.CONVERSATION_MAX_MESSAGES,
+      maxTokens: env.CONVERSATION_MAX_TOKENS,
+      warmOnLogin: env.CONVERSATION_WARM_ON_LOGIN,
+    },
   };
+}
+
+function prices(env: Env): PriceTable {
+  try {
+    return readPriceTable(env);
+  } catch (error) {
+    throw new ConfigValidationError([(error as Error).message]);
+  }
 }

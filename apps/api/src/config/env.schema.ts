@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parsePriceTable, type PriceTable } from '@app/ai';
 
 /** Accepts the usual spellings of a boolean flag in an environment variable. */
 const flag = (defaultValue: boolean) =>
@@ -49,6 +51,34 @@ const redisUrl = urlWithScheme(['redis:', 'rediss:'], 'redis://[:password@]host:
   },
   { error: 'has a database index that is not a number' },
 );
+
+/** A decimal number in [min, max]. */
+const decimal = (min: number, max: number, defaultValue: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: `must be a number between ${min} and ${max}` })
+    .default(String(defaultValue))
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
+
+/** A price table as JSON (`AI_PRICES`); the error names the bad entry, never echoes the value. */
+const priceTable = z
+  .string()
+  .optional()
+  .transform((value, ctx): PriceTable | undefined => {
+    if (!value) return undefined;
+    try {
+      return parsePriceTable(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 /** The JWT secret used when none is configured: fine for development, refused in production. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
@@ -142,6 +172,57 @@ export const envSchema = z
     THROTTLE_TTL: int(1, 24 * 3600, 60),
     THROTTLE_SYNC_MS: int(10, 60_000, 250),
     AUTH_REVOCATION_POLL_MS: int(100, 600_000, 2_000),
+    AI_PROVIDER: z.enum(['simulated', 'openai'], { error: 'must be simulated or openai' }).default('simulated'),
+    AI_BASE_URL: urlWithScheme(['http:', 'https:'], 'http(s)://host[:port]/v1'),
+    AI_API_KEY: z.string().optional(),
+    AI_MODEL: z
+      .string()
+      .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, { error: 'must be 1–100 characters of A-Z a-z 0-9 . _ : / @ -' })
+      .optional(),
+    AI_MODELS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, {
+              error: 'must list models of 1–100 characters of A-Z a-z 0-9 . _ : / @ -',
+            }),
+        ),
+      ),
+    AI_TIMEOUT_MS: int(100, 600_000, 60_000),
+    AI_MAX_RETRIES: int(0, 10, 2),
+    AI_SIMULATED_LATENCY_MS: int(0, 60_000, 300),
+    AI_TEMPERATURE: decimal(0, 2, 0),
+    AI_MAX_TOKENS: int(1, 1_000_000, 1024),
+    AI_CACHE_SCOPE: z
+      .enum(['global', 'boardroom', 'user'], { error: 'must be global, boardroom or user' })
+      .default('boardroom'),
+    AI_CACHE_MODELS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      ),
+    AI_PRICES: priceTable,
+    AI_PRICES_FILE: z.string().optional(),
+    CACHE_TTL_AI: int(1, 30 * 24 * 3600, 1800),
+    CACHE_GRACE_AI: int(0, 30 * 24 * 3600, 3600),
+    CACHE_TTL_CONVERSATION: int(1, 30 * 24 * 3600, 3600),
+    CONVERSATION_MAX_CONTENT: int(1, 1_000_000, 16_000),
+    CONVERSATION_MAX_MESSAGES: int(1, 1_000, 50),
+    CONVERSATION_MAX_TOKENS: int(100, 10_000_000, 8_000),
+    CONVERSATION_WARM_ON_LOGIN: int(0, 100, 5),
   })
   .superRefine((env, ctx) => {
     if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL) {
@@ -175,11 +256,36 @@ export const envSchema = z
         message: 'must not be above HTTP_REQUEST_TIMEOUT_MS',
       });
     }
+    if (env.AI_PROVIDER === 'openai') {
+      for (const key of ['AI_BASE_URL', 'AI_MODEL'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AI_PROVIDER=openai' });
+      }
+    }
+    if (env.AI_PRICES && env.AI_PRICES_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['AI_PRICES_FILE'], message: 'cannot be set together with AI_PRICES' });
+    }
     if (!env.ADMIN_EMAIL !== !env.ADMIN_PASSWORD) {
       const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other ADMIN_* variable is set' });
     }
   });
+
+/** The price table of `AI_PRICES` or of the file `AI_PRICES_FILE` (read once, at boot); `{}` without either. */
+export function readPriceTable(env: Pick<Env, 'AI_PRICES' | 'AI_PRICES_FILE'>): PriceTable {
+  if (env.AI_PRICES) return env.AI_PRICES;
+  if (!env.AI_PRICES_FILE) return {};
+  let text: string;
+  try {
+    text = readFileSync(env.AI_PRICES_FILE, 'utf8');
+  } catch (cause) {
+    throw new Error(`AI_PRICES_FILE: cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
+  try {
+    return parsePriceTable(text);
+  } catch (cause) {
+    throw new Error(`AI_PRICES_FILE: ${(cause as Error).message}`, { cause });
+  }
+}
 
 /** The raw, validated environment. */
 export type Env = z.output<typeof envSchema>;

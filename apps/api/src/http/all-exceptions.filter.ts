@@ -60,6 +60,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.warn(
         `${request}: database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
       );
+    } else if (status === 502 && exception instanceof Error) {
+      // The AI provider failed: its status or failure, not a bug here.
+      this.logger.warn(`${request}: ${exception.message}`);
     } else if (status >= 500 && !(exception instanceof HttpException)) {
       this.logger.error(
         `${request}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,

@@ -17,6 +17,9 @@ const STATUS_BY_CODE: Readonly<Record<string, HttpStatus>> = {
   E_NOT_FOUND: HttpStatus.NOT_FOUND,
   E_FORBIDDEN: HttpStatus.FORBIDDEN,
   E_CONFLICT: HttpStatus.CONFLICT,
+  E_CONVERSATION_NOT_FOUND: HttpStatus.NOT_FOUND,
+  E_CONVERSATION_VERSION_CONFLICT: HttpStatus.CONFLICT,
+  E_AI_PROVIDER: HttpStatus.BAD_GATEWAY,
 };
 
 /** A coded library error as HTTP: status, client-safe message and, for a limit, the `Retry-After` seconds. */

@@ -1,0 +1,18 @@
+import { Logger } from '@nestjs/common';
+import { OpenAiProvider, SimulatedProvider, type AiProvider } from '@app/ai';
+import type { AppConfig } from '../config/app-config';
+
+/** The provider `AI_PROVIDER` names: `simulated` (no network) or `openai` (any OpenAI-compatible endpoint). */
+export function createAiProvider(config: AppConfig['ai']): AiProvider {
+  if (config.provider === 'simulated') return new SimulatedProvider(config.simulatedLatencyMs);
+  const logger = new Logger('AiProvider');
+  return new OpenAiProvider({
+    baseUrl: config.baseUrl!,
+    apiKey: config.apiKey,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    // The failure and the wait only: never the request, its key or the provider's body.
+    onRetry: (attempt, error, delayMs) =>
+      logger.warn(`attempt ${attempt} failed (${error.message}); retrying in ${delayMs} ms`),
+  });
+}

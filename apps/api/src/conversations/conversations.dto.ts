@@ -1,0 +1,141 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decorator';
+
+/** Largest `context` object, as JSON (characters). */
+export const MAX_CONTEXT_CHARS = 64 * 1024;
+
+/** `POST /boardrooms/:id/conversations`. */
+export class CreateConversationDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200, default: 'New conversation' })
+  @IsOptionalNonNull()
+  @Trim()
+  @IsString()
+  @Length(1, 200)
+  @NoNulCharacter()
+  title?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, description: 'The model to ask; AI_MODEL by default' })
+  @IsOptionalNonNull()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:/@-]{1,100}$/, { message: 'model must be 1–100 characters of A-Z a-z 0-9 . _ : / @ -' })
+  model?: string;
+
+  @ApiPropertyOptional({ maxLength: 20_000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(20_000)
+  @NoNulCharacter()
+  systemPrompt?: string;
+}
+
+/** `PATCH /conversations/:id`: title and/or context, if the conversation is still at `version` (else 409). */
+export class UpdateConversationDto {
+  @ApiProperty({ minimum: 1, description: 'The version the change is based on' })
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  version: number;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
+  @IsOptionalNonNull()
+  @Trim()
+  @IsString()
+  @Length(1, 200)
+  @NoNulCharacter()
+  title?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Replaces the context (≤ 64 KiB)' })
+  @IsOptionalNonNull()
+  @IsObject()
+  context?: Record<string, unknown>;
+}
+
+/** Per-request completion-cache controls (seconds), after LiteLLM's. */
+export class CacheControlsDto {
+  @ApiPropertyOptional({ minimum: 1, description: 'Keep this answer at most this long (bounded by CACHE_TTL_AI)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  ttl?: number;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'Accept a cached answer only if younger than this' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  maxAge?: number;
+
+  @ApiPropertyOptional({ description: 'Do not answer from the cache (the new answer is still stored)' })
+  @IsOptional()
+  @IsBoolean()
+  noCache?: boolean;
+
+  @ApiPropertyOptional({ description: 'Do not store the answer' })
+  @IsOptional()
+  @IsBoolean()
+  noStore?: boolean;
+}
+
+/** `POST /conversations/:id/messages`. */
+export class PostMessageDto {
+  @ApiProperty({ minLength: 1, description: 'At most CONVERSATION_MAX_CONTENT characters' })
+  @IsString()
+  @MaxLength(1_000_000)
+  @NoNulCharacter()
+  content: string;
+
+  @ApiPropertyOptional({ type: CacheControlsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CacheControlsDto)
+  cache?: CacheControlsDto;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, description: 'AI_TEMPERATURE by default; only 0 is cached' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+
+  @ApiPropertyOptional({ minimum: 1, description: 'AI_MAX_TOKENS by default, and at most that' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  maxTokens?: number;
+}
+
+/** `?afterSeq&limit`: messages after a `seq`, oldest first, at most 200. */
+export class MessagesQuery {
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(2_147_483_647)
+  afterSeq: number = 0;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit: number = 50;
+}

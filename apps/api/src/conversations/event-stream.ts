@@ -1,0 +1,52 @@
+import { Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { TokenSink } from '@app/ai';
+import { domainError } from '../http/domain-errors';
+
+const logger = new Logger('EventStream');
+
+/** Whether the client asked for server-sent events (`Accept: text/event-stream`). */
+export function wantsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+}
+
+/**
+ * Answers with server-sent events: `token` events (`{"text": …}`) as the
+ * answer comes, then `done` with the stored exchange, or `error` with a
+ * status and a client-safe message. The response is taken over from Fastify
+ * (`hijack`) once the request was accepted, so everything before (validation,
+ * access, the stored user message) answers as plain JSON. A client that goes
+ * away does not stop the answer: it is still stored, only no longer sent.
+ */
+export async function streamExchange<T>(
+  reply: FastifyReply,
+  answer: (onToken: TokenSink) => Promise<T>,
+): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    // Proxies (nginx) must pass each event on at once.
+    'x-accel-buffering': 'no',
+  });
+  const send = (event: string, data: unknown) => {
+    if (!raw.destroyed && !raw.writableEnded) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  try {
+    send('done', await answer((text) => send('token', { text })));
+  } catch (error) {
+    const known = domainError(error);
+    if (!known || known.status >= 500)
+      logger.error(`stream failed: ${error instanceof Error ? error.message : String(error)}`);
+    send(
+      'error',
+      known
+        ? { statusCode: known.status, message: known.message }
+        : { statusCode: 500, message: 'Internal server error' },
+    );
+  } finally {
+    if (!raw.destroyed) raw.end();
+  }
+}

@@ -1,0 +1,5 @@
+/** The resolved module options (`ResolvedConversationStateOptions`). */
+export const CONVERSATION_STATE_OPTIONS = 'CONVERSATION_STATE:RESOLVED_OPTIONS';
+
+/** The tag every cached copy of a conversation carries (hot state, message pages, HTTP responses built on them). */
+export const conversationTag = (id: string): string => `conversation:${id}`;

@@ -1,0 +1,23 @@
+/** No conversation with that id (or it was deleted). */
+export class ConversationNotFoundError extends Error {
+  readonly code = 'E_CONVERSATION_NOT_FOUND';
+
+  constructor(options?: { cause?: unknown }) {
+    super('Conversation not found', options);
+    this.name = 'ConversationNotFoundError';
+  }
+}
+
+/** An update named a `version` that is no longer the conversation's: read it again and retry. */
+export class ConversationVersionConflictError extends Error {
+  readonly code = 'E_CONVERSATION_VERSION_CONFLICT';
+
+  constructor(
+    readonly expected: number,
+    readonly current: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`The conversation is at version ${current}, not ${expected}: read it again`, options);
+    this.name = 'ConversationVersionConflictError';
+  }
+}

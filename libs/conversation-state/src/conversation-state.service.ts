@@ -1,0 +1,284 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { In, LessThan, MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { estimateTokens, type ChatMessage } from '@app/ai';
+import { CacheService, type NamespacedCache } from '@app/cache';
+import { CONVERSATION_STATE_OPTIONS, conversationTag } from './conversation-state.constants';
+import { ConversationNotFoundError, ConversationVersionConflictError } from './conversation-state.errors';
+import type { ResolvedConversationStateOptions } from './conversation-state.options';
+import {
+  toConversationView,
+  toMessageView,
+  type ConversationState,
+  type ConversationView,
+  type MessageView,
+} from './conversation.views';
+import { ConversationEntity } from './entities/conversation.entity';
+import { MessageEntity } from './entities/message.entity';
+
+/** What a new conversation is made of. */
+export interface NewConversation {
+  boardroomId: string;
+  createdBy: string;
+  title: string;
+  model: string;
+  systemPrompt?: string | null;
+}
+
+/**
+ * An exchange in progress: the user message stored at `seq`, its assistant
+ * message reserved (`pending`) at `seq + 1`, and the list the model is to
+ * see (system prompt, the complete history before it within the budget, the
+ * user message).
+ */
+export interface Exchange {
+  conversation: ConversationView;
+  userMessage: MessageView;
+  assistantMessage: MessageView;
+  prompt: ChatMessage[];
+}
+
+/** The provider's answer to an exchange. */
+export interface ExchangeAnswer {
+  content: string;
+  promptTokens: number;
+  completionTokens: number;
+  cached: boolean;
+}
+
+/**
+ * AI conversation state. Postgres is the truth: every append commits there
+ * first. The cache holds a hot copy of each active conversation (its recent
+ * messages within a budget) under `{prefix}:c:cv:{id}`, and message pages
+ * beside it, all tagged with the conversation; every write invalidates the
+ * tag after its commit and before it returns, so no reader on any instance
+ * sees a state older than an acknowledged write. A copy read in the second
+ * half of its TTL is reloaded in the background: active conversations stay hot.
+ *
+ * Appends: one transaction takes the conversation's row lock and hands out
+ * the next two `seq` (the user message and its answer's place), so appends
+ * from any number of instances land in order with no gap or duplicate, and
+ * each answer sits right after its question.
+ */
+@Injectable()
+export class ConversationStateService {
+  private readonly logger = new Logger(ConversationStateService.name);
+  private readonly cache: NamespacedCache;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    cacheService: CacheService,
+    @Inject(CONVERSATION_STATE_OPTIONS) private readonly options: ResolvedConversationStateOptions,
+  ) {
+    this.cache = cacheService.namespace(options.namespace);
+  }
+
+  async create(input: NewConversation): Promise<ConversationState> {
+    const repo = this.db.getRepository(ConversationEntity);
+    const row = await repo.save(
+      repo.create({
+        boardroomId: input.boardroomId,
+        createdBy: input.createdBy,
+        title: input.title,
+        model: input.model,
+        systemPrompt: input.systemPrompt ?? null,
+        context: {},
+      }),
+    );
+    // Reloaded: the defaults (version, dates) are the database's.
+    return this.get(row.id);
+  }
+
+  /** The hot state, from the cache or Postgres; `ConversationNotFoundError` when there is none. */
+  async get(id: string): Promise<ConversationState> {
+    const state = await this.cache.getOrSet(id, () => this.load(id), {
+      ttl: this.options.ttlMs,
+      tags: [conversationTag(id)],
+      refreshAhead: 0.5,
+      cacheable: (value) => value !== null,
+    });
+    if (!state) throw new ConversationNotFoundError();
+    return state;
+  }
+
+  /** Messages after `afterSeq`, oldest first, at most `limit` (a page). */
+  async messages(id: string, afterSeq: number, limit: number): Promise<MessageView[]> {
+    await this.get(id);
+    return this.cache.getOrSet(
+      `m:${id}:${afterSeq}:${limit}`,
+      async () => {
+        const rows = await this.db.getRepository(MessageEntity).find({
+          where: { conversationId: id, seq: MoreThan(afterSeq) },
+          order: { seq: 'ASC' },
+          take: limit,
+        });
+        return rows.map(toMessageView);
+      },
+      { ttl: this.options.ttlMs, tags: [conversationTag(id)] },
+    );
+  }
+
+  /**
+   * Stores the user message and reserves its answer's place, in one
+   * transaction under the conversation's row lock, and returns what the model is to see.
+   */
+  async beginExchange(id: string, authorId: string, content: string): Promise<Exchange> {
+    const exchange = await this.db.transaction(async (tx) => {
+      const conversation = await tx.findOne(ConversationEntity, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!conversation) throw new ConversationNotFoundError();
+      const seq = conversation.lastSeq + 1;
+      const history = await this.history(tx, id, seq, content);
+      const messages = tx.getRepository(MessageEntity);
+      const [user, assistant] = await messages.save([
+        messages.create({ conversationId: id, seq, role: 'user', content, status: 'complete', authorId }),
+        messages.create({ conversationId: id, seq: seq + 1, role: 'assistant', content: '', status: 'pending' }),
+      ]);
+      conversation.lastSeq = seq + 1;
+      conversation.lastActiveAt = new Date();
+      await tx
+        .getRepository(ConversationEntity)
+        .update({ id }, { lastSeq: conversation.lastSeq, lastActiveAt: conversation.lastActiveAt });
+      const prompt: ChatMessage[] = [
+        ...(conversation.systemPrompt ? [{ role: 'system' as const, content: conversation.systemPrompt }] : []),
+        ...history,
+        { role: 'user', content },
+      ];
+      return {
+        conversation: toConversationView(conversation),
+        userMessage: toMessageView(await messages.findOneByOrFail({ id: user.id })),
+        assistantMessage: toMessageView(await messages.findOneByOrFail({ id: assistant.id })),
+        prompt,
+      };
+    });
+    await this.invalidate(id);
+    return exchange;
+  }
+
+  /** Stores the answer in the reserved place; the stored message. */
+  async finishExchange(exchange: Exchange, answer: ExchangeAnswer): Promise<MessageView> {
+    const messages = this.db.getRepository(MessageEntity);
+    await messages.update(
+      { id: exchange.assistantMessage.id, status: 'pending' },
+      {
+        content: answer.content,
+        status: 'complete',
+        promptTokens: answer.promptTokens,
+        completionTokens: answer.completionTokens,
+        cached: answer.cached,
+      },
+    );
+    await this.invalidate(exchange.conversation.id);
+    const stored = await messages.findOneBy({ id: exchange.assistantMessage.id });
+    // Deleted meanwhile (the conversation with it): the answer as it would have been stored.
+    return stored ? toMessageView(stored) : { ...exchange.assistantMessage, ...answer, status: 'complete' };
+  }
+
+  /** The provider failed: both messages of the exchange are marked `failed` (kept, never shown to the model). */
+  async failExchange(exchange: Exchange): Promise<void> {
+    await this.db
+      .getRepository(MessageEntity)
+      .update({ id: In([exchange.userMessage.id, exchange.assistantMessage.id]) }, { status: 'failed' });
+    await this.invalidate(exchange.conversation.id);
+  }
+
+  /**
+   * Changes title and/or context if the conversation is still at
+   * `expectedVersion`; the version goes up by one. A stale version is
+   * `ConversationVersionConflictError` (409), nothing changed.
+   */
+  async update(
+    id: string,
+    changes: { title?: string; context?: Record<string, unknown> },
+    expectedVersion: number,
+  ): Promise<ConversationState> {
+    const result = await this.db
+      .createQueryBuilder()
+      .update(ConversationEntity)
+      .set({
+        ...(changes.title !== undefined && { title: changes.title }),
+        ...(changes.context !== undefined && { context: changes.context as ConversationEntity['context'] & object }),
+        version: () => '"version" + 1',
+      })
+      .where('id = :id AND version = :expectedVersion', { id, expectedVersion })
+      .execute();
+    if (!result.affected) {
+      const current = await this.db
+        .getRepository(ConversationEntity)
+        .findOne({ where: { id }, select: { version: true } });
+      if (!current) throw new ConversationNotFoundError();
+      throw new ConversationVersionConflictError(expectedVersion, current.version);
+    }
+    await this.invalidate(id);
+    return this.get(id);
+  }
+
+  /** Deletes the conversation, its messages and every cached copy. */
+  async delete(id: string): Promise<void> {
+    const deleted = await this.db.transaction(async (tx) => {
+      await tx.delete(MessageEntity, { conversationId: id });
+      return (await tx.delete(ConversationEntity, { id })).affected ?? 0;
+    });
+    await this.invalidate(id);
+    if (!deleted) throw new ConversationNotFoundError();
+  }
+
+  /** Loads conversations' hot copies into the cache; failures are logged, never thrown. */
+  async warm(ids: readonly string[]): Promise<number> {
+    let warmed = 0;
+    for (const id of ids) {
+      try {
+        await this.get(id);
+        warmed++;
+      } catch (error) {
+        if (!(error instanceof ConversationNotFoundError))
+          this.logger.warn(`warming conversation ${id} failed: ${String(error)}`);
+      }
+    }
+    return warmed;
+  }
+
+  /** Drops every cached copy of the conversation, on every instance. */
+  invalidate(id: string): Promise<void> {
+    return this.cache.invalidateTags([conversationTag(id)]);
+  }
+
+  private async load(id: string): Promise<ConversationState | null> {
+    const row = await this.db.getRepository(ConversationEntity).findOneBy({ id });
+    if (!row) return null;
+    const recent = await this.db.getRepository(MessageEntity).find({
+      where: { conversationId: id },
+      order: { seq: 'DESC' },
+      take: this.options.maxMessages,
+    });
+    return { ...toConversationView(row), messages: this.withinBudget(recent, 0, true).reverse().map(toMessageView) };
+  }
+
+  /** The complete messages before `seq` the model sees with `content`, oldest first, within the budget. */
+  private async history(tx: EntityManager, id: string, seq: number, content: string): Promise<ChatMessage[]> {
+    const rows = await tx.find(MessageEntity, {
+      where: { conversationId: id, seq: LessThan(seq), status: 'complete' },
+      order: { seq: 'DESC' },
+      take: this.options.maxMessages - 1,
+    });
+    return this.withinBudget(rows, estimateTokens(content), false)
+      .reverse()
+      .map((row) => ({ role: row.role, content: row.content }));
+  }
+
+  /**
+   * The newest of `rows` (newest first) whose estimated tokens, with `used`
+   * already spent, fit the budget; with `atLeastOne`, the newest even if it alone does not.
+   */
+  private withinBudget(rows: MessageEntity[], used: number, atLeastOne: boolean): MessageEntity[] {
+    const kept: MessageEntity[] = [];
+    for (const row of rows) {
+      used += estimateTokens(row.content);
+      if (used > this.options.maxTokens && (kept.length > 0 || !atLeastOne)) break;
+      kept.push(row);
+    }
+    return kept;
+  }
+}
