@@ -129,7 +129,9 @@ export class FakeOpenAi {
         res.socket?.destroy();
         return;
       }
-      res.write(`data: ${JSON.stringify({ model: body.model, choices: [{ index: 0, delta: { content: word } }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ model: body.model, choices: [{ index: 0, delta: { content: word } }] })}\n\n`,
+      );
       await new Promise((resolve) => setImmediate(resolve));
     }
     res.write(`data: ${JSON.stringify({ model: body.model, choices: [], usage })}\n\n`);

@@ -1,0 +1,351 @@
+import { AiLedger } from '@app/ai';
+import { startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { FakeOpenAi } from '../support/fake-openai';
+
+interface Message {
+  id: string;
+  seq: number;
+  role: string;
+  content: string;
+  status: string;
+  cached: boolean;
+  completionTokens: number | null;
+}
+
+/**
+ * AI conversations through the HTTP API of two instances sharing Postgres
+ * and a Redis server of the test's own, answered by a local
+ * OpenAI-compatible endpoint that counts its calls.
+ */
+describe('Conversations across two instances', () => {
+  let pair: AuthPair;
+  let a: AuthInstance;
+  let b: AuthInstance;
+  let ai: FakeOpenAi;
+
+  beforeAll(async () => {
+    ai = await FakeOpenAi.start();
+    pair = await startAuthPair({
+      THROTTLE_AUTH_LIMIT: '1000',
+      THROTTLE_LIMIT: '0',
+      AI_PROVIDER: 'openai',
+      AI_BASE_URL: ai.baseUrl,
+      AI_MODEL: 'test-model',
+      AI_API_KEY: 'sk-conversations-test',
+      AI_MAX_RETRIES: '0',
+      AI_PRICES: JSON.stringify({ 'test-model': { prompt: 1, completion: 2 } }),
+    });
+    ({ a, b } = pair);
+  });
+  afterAll(async () => {
+    await pair?.close();
+    await ai?.close();
+  });
+
+  const call = (
+    instance: AuthInstance,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    token: string,
+    body?: unknown,
+  ) => instance.client.request(method, `/api/v1${url}`, { token, body });
+  async function user(name: string) {
+    const account = await a.client.register(name);
+    return { ...account, token: (await a.client.login(account.email, account.password)).accessToken };
+  }
+  async function room(owner: { token: string }, ...members: Array<{ id: string }>) {
+    const created = (await call(a, 'POST', '/boardrooms', owner.token, { name: 'Room' })).json();
+    for (const member of members)
+      await call(a, 'POST', `/boardrooms/${created.id}/members`, owner.token, { userId: member.id });
+    return created.id as string;
+  }
+  async function conversation(token: string, roomId: string, body: Record<string, unknown> = {}) {
+    const res = await call(a, 'POST', `/boardrooms/${roomId}/conversations`, token, body);
+    expect(res.statusCode).toBe(201);
+    return res.json().id as string;
+  }
+  const post = (instance: AuthInstance, id: string, token: string, body: Record<string, unknown>) =>
+    call(instance, 'POST', `/conversations/${id}/messages`, token, body);
+  const allMessages = async (instance: AuthInstance, id: string, token: string): Promise<Message[]> =>
+    (await call(instance, 'GET', `/conversations/${id}/messages?limit=200`, token)).json();
+
+  it('shows a message posted on A on B at once, state and pages alike', async () => {
+    const owner = await user('Owner');
+    const id = await conversation(owner.token, await room(owner), { systemPrompt: 'Be brief' });
+    // B reads (and caches) the empty state first.
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).json().messages).toEqual([]);
+    expect(await allMessages(b, id, owner.token)).toEqual([]);
+
+    const posted = await post(a, id, owner.token, { content: 'What is our plan?' });
+    expect(posted.statusCode).toBe(201);
+    const body = posted.json();
+    expect(body.cached).toBe(false);
+    expect(body.userMessage).toMatchObject({ seq: 1, role: 'user', content: 'What is our plan?', status: 'complete' });
+    expect(body.assistantMessage).toMatchObject({
+      seq: 2,
+      role: 'assistant',
+      content: FakeOpenAi.answerTo('What is our plan?'),
+      status: 'complete',
+      completionTokens: 7,
+    });
+    // The model saw the system prompt and the message.
+    expect(ai.requests.at(-1)!.body.messages).toEqual([
+      { role: 'system', content: 'Be brief' },
+      { role: 'user', content: 'What is our plan?' },
+    ]);
+
+    const state = (await call(b, 'GET', `/conversations/${id}`, owner.token)).json();
+    expect(state.messages.map((m: Message) => m.seq)).toEqual([1, 2]);
+    expect(state.lastSeq).toBe(2);
+    expect((await allMessages(b, id, owner.token)).map((m) => m.content)).toEqual([
+      'What is our plan?',
+      FakeOpenAi.answerTo('What is our plan?'),
+    ]);
+    // The next question carries the history.
+    await post(b, id, owner.token, { content: 'And then?' });
+    expect(ai.requests.at(-1)!.body.messages.map((m) => m.content)).toEqual([
+      'Be brief',
+      'What is our plan?',
+      FakeOpenAi.answerTo('What is our plan?'),
+      'And then?',
+    ]);
+  });
+
+  it('lands 20 concurrent posts over both instances in order: 40 messages, seq contiguous, answers after their questions', async () => {
+    const owner = await user('Busy');
+    const id = await conversation(owner.token, await room(owner));
+    ai.latencyMs = 30;
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => post(i % 2 ? a : b, id, owner.token, { content: `question ${i}` })),
+      );
+      expect(results.map((r) => r.statusCode)).toEqual(Array(20).fill(201));
+    } finally {
+      ai.latencyMs = 0;
+    }
+    const messages = await allMessages(a, id, owner.token);
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const questions = messages.filter((m) => m.role === 'user').map((m) => m.content);
+    expect(questions.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `question ${i}`).sort());
+    for (const [i, message] of messages.entries()) {
+      if (message.role !== 'user') continue;
+      expect(messages[i + 1]).toMatchObject({
+        role: 'assistant',
+        status: 'complete',
+        content: FakeOpenAi.answerTo(message.content),
+      });
+    }
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).json().lastSeq).toBe(40);
+  });
+
+  it('answers a repeated prompt from the completion cache, and identical concurrent prompts on two instances with one call', async () => {
+    const owner = await user('Saver');
+    const roomId = await room(owner);
+    const first = await conversation(owner.token, roomId, { systemPrompt: 'You advise boards' });
+    const second = await conversation(owner.token, roomId, { systemPrompt: 'You advise boards' });
+    const calls = ai.calls;
+    const miss = (await post(a, first, owner.token, { content: 'Budget for Q3?' })).json();
+    const hit = (await post(b, second, owner.token, { content: 'Budget for Q3?' })).json();
+    expect(ai.calls).toBe(calls + 1);
+    expect(hit.cached).toBe(true);
+    expect(hit.assistantMessage).toMatchObject({
+      content: miss.assistantMessage.content,
+      cached: true,
+      completionTokens: 7,
+    });
+    // A different history is a different question.
+    await post(b, second, owner.token, { content: 'Budget for Q3?' });
+    expect(ai.calls).toBe(calls + 2);
+    // noCache asks the provider again; the ledger counted the one hit.
+    const third = await conversation(owner.token, roomId, { systemPrompt: 'You advise boards' });
+    expect(
+      (await post(a, third, owner.token, { content: 'Budget for Q3?', cache: { noCache: true } })).json().cached,
+    ).toBe(false);
+    expect(ai.calls).toBe(calls + 3);
+    const saved = b.app
+      .get(AiLedger)
+      .lines()
+      .find((line) => line.model === 'test-model')!;
+    expect(saved.requests.hit).toBeGreaterThanOrEqual(1);
+
+    ai.latencyMs = 300;
+    try {
+      const rooms = await Promise.all([conversation(owner.token, roomId), conversation(owner.token, roomId)]);
+      const before = ai.calls;
+      const answers = await Promise.all([
+        post(a, rooms[0], owner.token, { content: 'Same question, same time' }),
+        post(b, rooms[1], owner.token, { content: 'Same question, same time' }),
+      ]);
+      expect(ai.calls).toBe(before + 1);
+      expect(answers.map((r) => r.json().cached).sort()).toEqual([false, true]);
+    } finally {
+      ai.latencyMs = 0;
+    }
+  });
+
+  it('counts in the ledger the tokens the provider reported for the original answer, times the hits', async () => {
+    const owner = await user('Ledger');
+    const roomId = await room(owner);
+    const ledger = a.app.get(AiLedger);
+    const before = ledger.lines().find((line) => line.model === 'test-model')?.tokensSaved ?? {
+      prompt: 0,
+      completion: 0,
+    };
+    const ids = await Promise.all(Array.from({ length: 4 }, () => conversation(owner.token, roomId)));
+    const original = (await post(a, ids[0], owner.token, { content: 'Ledger question' })).json().assistantMessage;
+    for (const id of ids.slice(1))
+      expect((await post(a, id, owner.token, { content: 'Ledger question' })).json().cached).toBe(true);
+    const after = ledger.lines().find((line) => line.model === 'test-model')!;
+    // The fake reports 11 prompt tokens per message sent and 7 completion tokens.
+    expect(after.tokensSaved.prompt - before.prompt).toBe(3 * 11);
+    expect(after.tokensSaved.completion - before.completion).toBe(3 * original.completionTokens);
+    const metrics = await a.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/ai_tokens_saved_total\{model="test-model",kind="completion"\} \d+/);
+    expect(metrics.body).toMatch(/ai_completion_requests_total\{model="test-model",result="hit"\} \d+/);
+    expect(metrics.body).toMatch(/ai_cost_saved_total\{model="test-model"\} [\d.e-]+/);
+    expect(metrics.body).toContain('ai_provider_duration_seconds_bucket');
+  });
+
+  it('streams the answer as server-sent events, and replays a cached one the same way', async () => {
+    const owner = await user('Streamer');
+    const roomId = await room(owner);
+    const ids = [await conversation(owner.token, roomId), await conversation(owner.token, roomId)];
+    const stream = (id: string) =>
+      a.app.inject({
+        method: 'POST',
+        url: `/api/v1/conversations/${id}/messages`,
+        headers: { authorization: `Bearer ${owner.token}`, accept: 'text/event-stream' },
+        payload: { content: 'Stream this please' },
+      });
+    const events = (payload: string) =>
+      payload
+        .trim()
+        .split('\n\n')
+        .map((block) => {
+          const [event, data] = block.split('\n');
+          return { event: event.replace('event: ', ''), data: JSON.parse(data.replace('data: ', '')) };
+        });
+    for (const [i, id] of ids.entries()) {
+      const res = await stream(id);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain('text/event-stream');
+      const parsed = events(res.body);
+      const tokens = parsed.filter((e) => e.event === 'token').map((e) => e.data.text);
+      const done = parsed.at(-1)!;
+      expect(done.event).toBe('done');
+      expect(tokens.length).toBeGreaterThan(2);
+      expect(tokens.join('')).toBe(FakeOpenAi.answerTo('Stream this please'));
+      expect(done.data.assistantMessage.content).toBe(tokens.join(''));
+      expect(done.data.cached).toBe(i === 1);
+    }
+    // Bad input is a plain 400 even when a stream was asked for.
+    const empty = await a.app.inject({
+      method: 'POST',
+      url: `/api/v1/conversations/${ids[0]}/messages`,
+      headers: { authorization: `Bearer ${owner.token}`, accept: 'text/event-stream' },
+      payload: { content: '' },
+    });
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it('answers a provider failure with 502 and keeps the exchange marked failed, out of the next prompt', async () => {
+    const owner = await user('Unlucky');
+    const id = await conversation(owner.token, await room(owner));
+    ai.behave({ kind: 'status', status: 500 });
+    const failed = await post(a, id, owner.token, { content: 'This one fails' });
+    expect(failed.statusCode).toBe(502);
+    expect(failed.json().message).toBe('The AI provider answered HTTP 500');
+    expect(failed.body).not.toContain('sk-conversations-test');
+    const messages = await allMessages(b, id, owner.token);
+    expect(messages.map((m) => [m.seq, m.role, m.status])).toEqual([
+      [1, 'user', 'failed'],
+      [2, 'assistant', 'failed'],
+    ]);
+    expect((await post(b, id, owner.token, { content: 'Try again' })).statusCode).toBe(201);
+    expect(ai.requests.at(-1)!.body.messages).toEqual([{ role: 'user', content: 'Try again' }]);
+    expect((await allMessages(a, id, owner.token)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('keeps conversations to their boardroom: a non-member gets 404, a member may not delete another’s', async () => {
+    const owner = await user('RoomOwner');
+    const member = await user('RoomMember');
+    const outsider = await user('Outsider');
+    const roomId = await room(owner, member);
+    const id = await conversation(owner.token, roomId);
+    await post(a, id, owner.token, { content: 'Private strategy' });
+    for (const [method, url, body] of [
+      ['GET', `/conversations/${id}`],
+      ['GET', `/conversations/${id}/messages`],
+      ['POST', `/conversations/${id}/messages`, { content: 'let me in' }],
+      ['PATCH', `/conversations/${id}`, { version: 1, title: 'mine' }],
+      ['DELETE', `/conversations/${id}`],
+      ['POST', `/boardrooms/${roomId}/conversations`, {}],
+    ] as const) {
+      const res = await call(b, method, url, outsider.token, body);
+      expect([method, url, res.statusCode]).toEqual([method, url, 404]);
+      expect(res.body).not.toContain('Private strategy');
+    }
+    expect((await call(b, 'GET', `/conversations/${id}`, member.token)).statusCode).toBe(200);
+    expect((await call(b, 'DELETE', `/conversations/${id}`, member.token)).statusCode).toBe(403);
+    // Removed from the room: the cached response and state are not served to them.
+    expect((await call(a, 'DELETE', `/boardrooms/${roomId}/members/${member.id}`, owner.token)).statusCode).toBe(204);
+    expect((await call(b, 'GET', `/conversations/${id}`, member.token)).statusCode).toBe(404);
+    // The owner deletes it: gone everywhere, cached copies included.
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).statusCode).toBe(200);
+    expect((await call(a, 'DELETE', `/conversations/${id}`, owner.token)).statusCode).toBe(204);
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).statusCode).toBe(404);
+    expect((await call(b, 'GET', `/conversations/${id}/messages`, owner.token)).statusCode).toBe(404);
+  });
+
+  it('refuses bad input with 400, and a stale context version with 409', async () => {
+    const owner = await user('Careful');
+    const id = await conversation(owner.token, await room(owner));
+    for (const body of [
+      {},
+      { content: '' },
+      { content: '   ' },
+      { content: 'x'.repeat(16_001) },
+      { content: 42 },
+      { content: 'nul \u0000 here' },
+      { content: 'ok', temperature: 3 },
+      { content: 'ok', cache: { ttl: -1 } },
+      { content: 'ok', cache: 'yes' },
+      { content: 'ok', extra: true },
+    ]) {
+      const res = await post(a, id, owner.token, body);
+      expect([JSON.stringify(body).slice(0, 60), res.statusCode]).toEqual([JSON.stringify(body).slice(0, 60), 400]);
+    }
+    expect((await call(a, 'POST', '/boardrooms/not-a-uuid/conversations', owner.token, {})).statusCode).toBe(400);
+    expect((await call(a, 'GET', '/conversations/not-a-uuid', owner.token)).statusCode).toBe(400);
+    expect((await call(a, 'GET', `/conversations/${id}/messages?limit=1000`, owner.token)).statusCode).toBe(400);
+    const roomId = (await call(a, 'GET', `/conversations/${id}`, owner.token)).json().boardroomId;
+    expect(
+      (await call(a, 'POST', `/boardrooms/${roomId}/conversations`, owner.token, { model: 'not-allowed' })).statusCode,
+    ).toBe(400);
+
+    const updated = await call(a, 'PATCH', `/conversations/${id}`, owner.token, {
+      version: 1,
+      context: { goal: 'grow' },
+    });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toMatchObject({ version: 2, context: { goal: 'grow' } });
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).json().context).toEqual({ goal: 'grow' });
+    const stale = await call(b, 'PATCH', `/conversations/${id}`, owner.token, {
+      version: 1,
+      context: { goal: 'shrink' },
+    });
+    expect(stale.statusCode).toBe(409);
+    for (const body of [
+      { version: 2, context: { bad: 'nul \u0000' } },
+      { version: 2, context: { big: 'x'.repeat(70_000) } },
+      { version: 2, context: [1, 2] },
+      { context: {} },
+    ]) {
+      expect((await call(a, 'PATCH', `/conversations/${id}`, owner.token, body)).statusCode).toBe(400);
+    }
+    expect((await call(a, 'GET', `/conversations/${id}`, owner.token)).json()).toMatchObject({
+      version: 2,
+      context: { goal: 'grow' },
+    });
+  });
+});
