@@ -19,6 +19,10 @@ const CONTROLLED = [
   'LOG_LEVEL',
   'HTTP_LOG',
   'METRICS_TOKEN',
+  'AI_PROVIDER',
+  'AI_BASE_URL',
+  'AI_API_KEY',
+  'AI_MODEL',
 ];
 
 /** Runs the compiled app as a child process, as `npm start` would. */
