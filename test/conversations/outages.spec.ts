@@ -48,11 +48,9 @@ describe('Conversations when Redis fails', () => {
   const newConversation = async () =>
     (await call(a, 'POST', `/boardrooms/${roomId}/conversations`, owner.token, {})).json().id as string;
   const messages = async (instance: AuthInstance, id: string) =>
-    (await call(instance, 'GET', `/conversations/${id}/messages?limit=200`, owner.token)).json() as Array<{
-      seq: number;
-      status: string;
-      content: string;
-    }>;
+    (await call(instance, 'GET', `/conversations/${id}/messages?limit=200`, owner.token)).json<
+      Array<{ seq: number; status: string; content: string }>
+    >();
   const redisAnswers = (instance: AuthInstance) => async () =>
     (await instance.app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200;
 
@@ -103,6 +101,26 @@ describe('Conversations when Redis fails', () => {
     }
     expect(before.context).toEqual({ kept: true });
     expect(before.messages).toHaveLength(6);
+  });
+
+  it('warms the user’s recently active conversations after login, in the background', async () => {
+    const account = await a.client.register('Warm');
+    const login = () => a.client.login(account.email, account.password);
+    const warm = { token: (await login()).accessToken };
+    const room = (await call(a, 'POST', '/boardrooms', warm.token, { name: 'Warm room' })).json().id;
+    const id = (await call(a, 'POST', `/boardrooms/${room}/conversations`, warm.token, {})).json().id;
+    await call(a, 'POST', `/conversations/${id}/messages`, warm.token, { content: 'warm me' });
+    const client = createClient({ url: pair.redis.url });
+    await client.connect();
+    try {
+      await client.flushAll();
+      const hot = async () => (await client.keys(`${pair.env.CACHE_PREFIX}:c:cv:${id}`)).length === 1;
+      expect(await hot()).toBe(false);
+      await login();
+      await waitFor(hot, 5_000, 'the conversation to be warmed into Redis');
+    } finally {
+      await client.quit();
+    }
   });
 
   it('finishes or fails a stream cleanly when Redis crashes during it: no pending message is left', async () => {

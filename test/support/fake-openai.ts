@@ -40,13 +40,12 @@ export class FakeOpenAi {
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<FakeOpenAi> {
-    let fake: FakeOpenAi | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => void fake!.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks), res));
+      req.on('end', () => void fake.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks), res));
     });
-    fake = new FakeOpenAi(server);
+    const fake = new FakeOpenAi(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }

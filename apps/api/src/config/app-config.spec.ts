@@ -175,4 +175,59 @@ describe(validateEnv.name, () => {
       });
     });
   });
+
+  describe('AI and conversation variables', () => {
+    it('has the documented defaults: the simulated provider, boardroom scope, the design’s TTLs', () => {
+      const { ai, conversations } = validateEnv({});
+      expect(ai).toMatchObject({
+        provider: 'simulated',
+        model: 'simulated',
+        models: ['simulated'],
+        simulatedLatencyMs: 300,
+        temperature: 0,
+        timeoutMs: 60_000,
+        maxRetries: 2,
+        cache: { ttlMs: 1_800_000, graceMs: 3_600_000, scope: 'boardroom', models: [] },
+        prices: {},
+      });
+      expect(conversations).toEqual({
+        ttlMs: 3_600_000,
+        maxContentChars: 16_000,
+        maxMessages: 50,
+        maxTokens: 8_000,
+        warmOnLogin: 5,
+      });
+    });
+
+    it('requires AI_BASE_URL and AI_MODEL for the openai provider, and lists the allowed models', () => {
+      expect(problems({ AI_PROVIDER: 'openai' }).map((p) => p.split(':')[0])).toEqual(['AI_BASE_URL', 'AI_MODEL']);
+      const { ai } = validateEnv({
+        AI_PROVIDER: 'openai',
+        AI_BASE_URL: 'http://localhost:11434/v1',
+        AI_MODEL: 'llama3',
+        AI_MODELS: 'llama3, qwen2.5:7b',
+        AI_TEMPERATURE: '0.7',
+      });
+      expect(ai).toMatchObject({ model: 'llama3', models: ['llama3', 'qwen2.5:7b'], temperature: 0.7 });
+      expect(problems({ AI_BASE_URL: 'ftp://x' })[0]).toMatch(/^AI_BASE_URL/);
+      expect(problems({ AI_TEMPERATURE: '2.5' })[0]).toMatch(/^AI_TEMPERATURE/);
+      expect(problems({ AI_MODELS: 'ok,bad model' })[0]).toMatch(/^AI_MODELS/);
+    });
+
+    it('reads a price table and names a bad entry without echoing the value', () => {
+      const { ai } = validateEnv({ AI_PRICES: '{"m":{"prompt":1,"completion":2}}' });
+      expect(ai.prices).toEqual({ m: { prompt: 1, completion: 2 } });
+      const [problem] = problems({ AI_PRICES: '{"m":{"prompt":"secret-ish","completion":2}}' });
+      expect(problem).toMatch(/^AI_PRICES: has a bad price for "m"/);
+      expect(problem).not.toContain('secret-ish');
+      expect(problems({ AI_PRICES_FILE: '/nonexistent/prices.json' })).toEqual([
+        'AI_PRICES_FILE: cannot be read (ENOENT)',
+      ]);
+    });
+
+    it('never echoes the API key', () => {
+      const all = problems({ AI_API_KEY: 'sk-very-secret', AI_PROVIDER: 'openai' }).join('\n');
+      expect(all).not.toContain('sk-very-secret');
+    });
+  });
 });

@@ -190,11 +190,9 @@ export const envSchema = z
       )
       .pipe(
         z.array(
-          z
-            .string()
-            .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, {
-              error: 'must list models of 1–100 characters of A-Z a-z 0-9 . _ : / @ -',
-            }),
+          z.string().regex(/^[A-Za-z0-9._:/@-]{1,100}$/, {
+            error: 'must list models of 1–100 characters of A-Z a-z 0-9 . _ : / @ -',
+          }),
         ),
       ),
     AI_TIMEOUT_MS: int(100, 600_000, 60_000),
