@@ -3,12 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { In, LessThan, MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import { estimateTokens, type ChatMessage } from '@app/ai';
 import { CacheService, type NamespacedCache } from '@app/cache';
-import { CONVERSATION_STATE_OPTIONS, conversationTag } from './conversation-state.constants';
+import { CONVERSATION_STATE_OPTIONS, conversationHeaderTag, conversationTag } from './conversation-state.constants';
 import { ConversationNotFoundError, ConversationVersionConflictError } from './conversation-state.errors';
 import type { ResolvedConversationStateOptions } from './conversation-state.options';
 import {
   toConversationView,
   toMessageView,
+  type ConversationHeader,
   type ConversationState,
   type ConversationView,
   type MessageView,
@@ -101,9 +102,38 @@ export class ConversationStateService {
     return state;
   }
 
+  /**
+   * The conversation's immutable fields, cached apart from the state: an
+   * append invalidates the state, not this, so posting and paging check
+   * access without reloading the history. `ConversationNotFoundError` when there is none.
+   */
+  async header(id: string): Promise<ConversationHeader> {
+    const header = await this.cache.getOrSet(
+      `h:${id}`,
+      async (): Promise<ConversationHeader | null> => {
+        const row = await this.db.getRepository(ConversationEntity).findOne({
+          where: { id },
+          select: { id: true, boardroomId: true, createdBy: true, model: true, systemPrompt: true },
+        });
+        return (
+          row && {
+            id,
+            boardroomId: row.boardroomId,
+            createdBy: row.createdBy,
+            model: row.model,
+            systemPrompt: row.systemPrompt,
+          }
+        );
+      },
+      { ttl: this.options.ttlMs, tags: [conversationHeaderTag(id)], cacheable: (value) => value !== null },
+    );
+    if (!header) throw new ConversationNotFoundError();
+    return header;
+  }
+
   /** Messages after `afterSeq`, oldest first, at most `limit` (a page). */
   async messages(id: string, afterSeq: number, limit: number): Promise<MessageView[]> {
-    await this.get(id);
+    await this.header(id);
     return this.cache.getOrSet(
       `m:${id}:${afterSeq}:${limit}`,
       async () => {
@@ -146,10 +176,11 @@ export class ConversationStateService {
         ...history,
         { role: 'user', content },
       ];
+      // `save` read the generated columns (id, created_at, defaults) back with RETURNING.
       return {
         conversation: toConversationView(conversation),
-        userMessage: toMessageView(await messages.findOneByOrFail({ id: user.id })),
-        assistantMessage: toMessageView(await messages.findOneByOrFail({ id: assistant.id })),
+        userMessage: toMessageView(user),
+        assistantMessage: toMessageView(assistant),
         prompt,
       };
     });
@@ -221,7 +252,7 @@ export class ConversationStateService {
       await tx.delete(MessageEntity, { conversationId: id });
       return (await tx.delete(ConversationEntity, { id })).affected ?? 0;
     });
-    await this.invalidate(id);
+    await this.cache.invalidateTags([conversationTag(id), conversationHeaderTag(id)]);
     if (!deleted) throw new ConversationNotFoundError();
   }
 

@@ -18,6 +18,9 @@ export interface ConversationView {
   lastActiveAt: string;
 }
 
+/** What never changes in a conversation: enough to check access and to ask the model. */
+export type ConversationHeader = Pick<ConversationView, 'id' | 'boardroomId' | 'createdBy' | 'model' | 'systemPrompt'>;
+
 /** One message as the API shows it. */
 export interface MessageView {
   id: string;

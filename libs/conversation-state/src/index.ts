@@ -10,8 +10,8 @@ export {
   type ConversationStateModuleOptions,
   type ResolvedConversationStateOptions,
 } from './conversation-state.options';
-export { conversationTag } from './conversation-state.constants';
+export { conversationHeaderTag, conversationTag } from './conversation-state.constants';
 export { ConversationNotFoundError, ConversationVersionConflictError } from './conversation-state.errors';
-export type { ConversationState, ConversationView, MessageView } from './conversation.views';
+export type { ConversationHeader, ConversationState, ConversationView, MessageView } from './conversation.views';
 export { ConversationEntity } from './entities/conversation.entity';
 export { MessageEntity, type MessageStatus } from './entities/message.entity';

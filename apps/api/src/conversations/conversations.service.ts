@@ -6,6 +6,7 @@ import { AuthService, type AuthenticatedUser } from '@app/auth';
 import {
   ConversationNotFoundError,
   ConversationStateService,
+  type ConversationHeader,
   type ConversationState,
   type Exchange,
   type MessageView,
@@ -88,8 +89,13 @@ export class ConversationsService implements OnModuleInit {
   }
 
   /** The hot state: the conversation and its recent messages. */
-  get(caller: AuthenticatedUser, id: string): Promise<ConversationState> {
-    return this.visible(caller, id);
+  async get(caller: AuthenticatedUser, id: string): Promise<ConversationState> {
+    await this.visible(caller, id);
+    try {
+      return await this.state.get(id);
+    } catch (error) {
+      throw notFoundAsDomain(error);
+    }
   }
 
   async messages(caller: AuthenticatedUser, id: string, query: MessagesQuery): Promise<MessageView[]> {
@@ -185,11 +191,11 @@ export class ConversationsService implements OnModuleInit {
     return this.state.warm(rows.map((row) => row.id));
   }
 
-  /** The conversation, if the caller may see it; a 404 otherwise (missing, or not a member). */
-  private async visible(caller: AuthenticatedUser, id: string): Promise<ConversationState> {
-    let conversation: ConversationState;
+  /** The conversation's header, if the caller may see it; a 404 otherwise (missing, or not a member). */
+  private async visible(caller: AuthenticatedUser, id: string): Promise<ConversationHeader> {
+    let conversation: ConversationHeader;
     try {
-      conversation = await this.state.get(id);
+      conversation = await this.state.header(id);
     } catch (error) {
       throw notFoundAsDomain(error);
     }
