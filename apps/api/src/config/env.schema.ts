@@ -177,8 +177,14 @@ export const envSchema = z
     AI_API_KEY: z.string().optional(),
     AI_MODEL: z
       .string()
-      .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, { error: 'must be 1–100 characters of A-Z a-z 0-9 . _ : / @ -' })
-      .optional(),
+      .optional()
+      .transform((v) => v || undefined)
+      .pipe(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, { error: 'must be 1–100 characters of A-Z a-z 0-9 . _ : / @ -' })
+          .optional(),
+      ),
     AI_MODELS: z
       .string()
       .default('')
