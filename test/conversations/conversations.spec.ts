@@ -238,6 +238,15 @@ describe('Conversations across two instances', () => {
       expect(done.data.assistantMessage.content).toBe(tokens.join(''));
       expect(done.data.cached).toBe(i === 1);
     }
+    // A provider failure mid-exchange ends the stream with an error event.
+    ai.behave({ kind: 'status', status: 500 });
+    const failed = await stream(ids[0]);
+    expect(failed.statusCode).toBe(200);
+    expect(failed.headers['x-request-id']).toBeTruthy();
+    expect(events(failed.body).at(-1)).toEqual({
+      event: 'error',
+      data: { statusCode: 502, message: 'The AI provider answered HTTP 500' },
+    });
     // Bad input is a plain 400 even when a stream was asked for.
     const empty = await a.app.inject({
       method: 'POST',

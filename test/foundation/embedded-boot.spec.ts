@@ -96,6 +96,23 @@ describe('compiled app on embedded PGlite in a DATA_DIR of its own', () => {
       body: { refreshToken: before.body.refreshToken },
     });
     expect(refreshed.status).toBe(200);
+
+    // AI conversations on PGlite: the same migrations, row lock and appends as on Postgres.
+    const token = login.body.accessToken;
+    const room = await app.send('POST', '/api/v1/boardrooms', { token, body: { name: 'Embedded' } });
+    const created = await app.send('POST', `/api/v1/boardrooms/${room.body.id}/conversations`, { token, body: {} });
+    expect(created.status).toBe(201);
+    const path = `/api/v1/conversations/${created.body.id}/messages`;
+    const posts = await Promise.all(
+      ['one', 'two', 'three'].map((content) =>
+        app!.send('POST', path, { token, body: { content }, timeoutMs: 10_000 }),
+      ),
+    );
+    expect(posts.map((p) => p.status)).toEqual([201, 201, 201]);
+    const page = await app.send('GET', path, { token });
+    expect(page.body.map((m: { seq: number; status: string }) => [m.seq, m.status])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((seq) => [seq, 'complete']),
+    );
     expect(await app.stop()).toBe(0);
   }, 120_000); // two PGlite boots and argon2 on a shared 2-core machine
 });

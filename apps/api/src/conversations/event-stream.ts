@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { TokenSink } from '@app/ai';
+import { isDatabaseUnavailable } from '../http/database-errors';
 import { domainError } from '../http/domain-errors';
 
 const logger = new Logger('EventStream');
@@ -30,6 +31,7 @@ export async function streamExchange<T>(
     'x-content-type-options': 'nosniff',
     // Proxies (nginx) must pass each event on at once.
     'x-accel-buffering': 'no',
+    'x-request-id': String(reply.request.id),
   });
   const send = (event: string, data: unknown) => {
     if (!raw.destroyed && !raw.writableEnded) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -37,16 +39,23 @@ export async function streamExchange<T>(
   try {
     send('done', await answer((text) => send('token', { text })));
   } catch (error) {
-    const known = domainError(error);
-    if (!known || known.status >= 500)
-      logger.error(`stream failed: ${error instanceof Error ? error.message : String(error)}`);
-    send(
-      'error',
-      known
-        ? { statusCode: known.status, message: known.message }
-        : { statusCode: 500, message: 'Internal server error' },
-    );
+    send('error', streamError(error));
   } finally {
     if (!raw.destroyed) raw.end();
   }
+}
+
+/** The `error` event of a failure: as the exception filter would answer it, without its logging. */
+function streamError(error: unknown): { statusCode: number; message: string } {
+  const known = domainError(error);
+  if (known) {
+    if (known.status >= 500) logger.warn(`stream failed: ${known.message}`);
+    return { statusCode: known.status, message: known.message };
+  }
+  if (isDatabaseUnavailable(error)) {
+    logger.warn(`stream failed: database unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    return { statusCode: 503, message: 'The database is unavailable; retry later' };
+  }
+  logger.error(`stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return { statusCode: 500, message: 'Internal server error' };
 }
