@@ -1,5 +1,5 @@
 import { AiLedger } from '@app/ai';
-import { startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
 
 interface Message {
@@ -42,13 +42,7 @@ describe('Conversations across two instances', () => {
     await ai?.close();
   });
 
-  const call = (
-    instance: AuthInstance,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-  ) => instance.client.request(method, `/api/v1${url}`, { token, body });
+  const call = apiCall;
   async function user(name: string) {
     const account = await a.client.register(name);
     return { ...account, token: (await a.client.login(account.email, account.password)).accessToken };

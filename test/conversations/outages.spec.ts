@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { startAuthInstance, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { apiCall, startAuthInstance, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
 import { waitFor } from '../support/free-port';
 
@@ -38,13 +38,7 @@ describe('Conversations when Redis fails', () => {
     await ai?.close();
   });
 
-  const call = (
-    instance: AuthInstance,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-  ) => instance.client.request(method, `/api/v1${url}`, { token, body });
+  const call = apiCall;
   const newConversation = async () =>
     (await call(a, 'POST', `/boardrooms/${roomId}/conversations`, owner.token, {})).json().id as string;
   const messages = async (instance: AuthInstance, id: string) =>

@@ -1,7 +1,7 @@
 import { CacheService } from '@app/cache';
 import { UserEntity } from '@app/auth';
 import { DataSource } from 'typeorm';
-import { startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 
 /**
  * Users and boardrooms through the HTTP API of two instances sharing
@@ -29,13 +29,7 @@ describe('Users and boardrooms: cached reads, invalidating writes', () => {
     const account = await a.client.register(name);
     return { ...account, token: (await a.client.login(account.email, account.password)).accessToken };
   }
-  const call = (
-    instance: AuthInstance,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-  ) => instance.client.request(method, `/api/v1${url}`, { token, body });
+  const call = apiCall;
   const queryHits = (instance: AuthInstance) => {
     const stats = instance.app.get(CacheService).stats() as Record<string, Record<string, { hits: number }>>;
     return (stats.query?.l1?.hits ?? 0) + (stats.query?.l2?.hits ?? 0);

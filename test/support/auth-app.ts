@@ -55,3 +55,12 @@ export async function startAuthPair(env: Record<string, string> = {}): Promise<A
   }
   return { db, redis, env: shared, a: started[0], b: started[1], close };
 }
+
+/** A call to the API of `instance` under `/api/v1`, with a bearer token. */
+export const apiCall = (
+  instance: AuthInstance,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  token: string,
+  body?: unknown,
+) => instance.client.request(method, `/api/v1${url}`, { token, body });

@@ -66,6 +66,22 @@ const decimal = (min: number, max: number, defaultValue: number) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
+/** A model's name as a provider spells it (`gpt-4o-mini`, `qwen2.5:7b`, `org/model@rev`). */
+const modelName = z
+  .string()
+  .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, { error: 'must name models of 1–100 characters of A-Z a-z 0-9 . _ : / @ -' });
+
+/** A comma-separated list of model names (empty by default). */
+const modelList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean),
+  );
+
 /** A price table as JSON (`AI_PRICES`); the error names the bad entry, never echoes the value. */
 const priceTable = z
   .string()
@@ -179,28 +195,8 @@ export const envSchema = z
       .string()
       .optional()
       .transform((v) => v || undefined)
-      .pipe(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, { error: 'must be 1–100 characters of A-Z a-z 0-9 . _ : / @ -' })
-          .optional(),
-      ),
-    AI_MODELS: z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((m) => m.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(
-          z.string().regex(/^[A-Za-z0-9._:/@-]{1,100}$/, {
-            error: 'must list models of 1–100 characters of A-Z a-z 0-9 . _ : / @ -',
-          }),
-        ),
-      ),
+      .pipe(modelName.optional()),
+    AI_MODELS: modelList.pipe(z.array(modelName)),
     AI_TIMEOUT_MS: int(100, 600_000, 60_000),
     AI_MAX_RETRIES: int(0, 10, 2),
     AI_SIMULATED_LATENCY_MS: int(0, 60_000, 300),
@@ -209,15 +205,7 @@ export const envSchema = z
     AI_CACHE_SCOPE: z
       .enum(['global', 'boardroom', 'user'], { error: 'must be global, boardroom or user' })
       .default('boardroom'),
-    AI_CACHE_MODELS: z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((m) => m.trim())
-          .filter(Boolean),
-      ),
+    AI_CACHE_MODELS: modelList.pipe(z.array(modelName)),
     AI_PRICES: priceTable,
     AI_PRICES_FILE: z.string().optional(),
     CACHE_TTL_AI: int(1, 30 * 24 * 3600, 1800),

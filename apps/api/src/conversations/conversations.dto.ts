@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -16,6 +17,9 @@ import {
 } from 'class-validator';
 import { IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decorator';
 
+/** A conversation's title, as its `varchar(200)` column holds it: trimmed, 1 to 200 characters, no NUL. */
+const TitleField = () => applyDecorators(Trim(), IsString(), Length(1, 200), NoNulCharacter());
+
 /** Largest `context` object, as JSON (characters). */
 export const MAX_CONTEXT_CHARS = 64 * 1024;
 
@@ -23,10 +27,7 @@ export const MAX_CONTEXT_CHARS = 64 * 1024;
 export class CreateConversationDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200, default: 'New conversation' })
   @IsOptionalNonNull()
-  @Trim()
-  @IsString()
-  @Length(1, 200)
-  @NoNulCharacter()
+  @TitleField()
   title?: string;
 
   @ApiPropertyOptional({ maxLength: 100, description: 'The model to ask; AI_MODEL by default' })
@@ -53,10 +54,7 @@ export class UpdateConversationDto {
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @IsOptionalNonNull()
-  @Trim()
-  @IsString()
-  @Length(1, 200)
-  @NoNulCharacter()
+  @TitleField()
   title?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Replaces the context (≤ 64 KiB)' })
