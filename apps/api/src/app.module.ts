@@ -4,6 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { AiModule } from '@app/ai';
 import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
 import { CacheModule } from '@app/cache';
+import { CacheAdminModule } from '@app/cache-admin';
 import { ConversationStateModule } from '@app/conversation-state';
 import { HealthController, HealthModule } from '@app/health';
 import { HttpCacheModule } from '@app/http-cache';
@@ -12,6 +13,7 @@ import { QueryCacheModule } from '@app/query-cache';
 import { RedisModule } from '@app/redis';
 import { AuthApiModule } from './auth/auth-api.module';
 import { BoardroomsModule } from './boardrooms/boardrooms.module';
+import { CacheAdminWiringModule } from './cache-admin/cache-admin-wiring';
 import { createAiProvider } from './conversations/ai-provider.factory';
 import { ConversationsModule } from './conversations/conversations.module';
 import { UsersModule } from './users/users.module';
@@ -113,6 +115,8 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
     UsersModule,
     BoardroomsModule,
     ConversationsModule,
+    CacheAdminModule.forRoot(),
+    CacheAdminWiringModule,
   ],
   controllers: [PingController, AuthPingController],
   providers: [

@@ -8,6 +8,7 @@ import { RefreshRotationEntity } from './entities/refresh-rotation.entity';
 import { RevocationEntity } from './entities/revocation.entity';
 import { SessionEntity } from './entities/session.entity';
 import { UserEntity } from './entities/user.entity';
+import { AUTH_REFLECTOR } from './auth.constants';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { RevocationService } from './revocation/revocation.service';
@@ -52,6 +53,8 @@ import { UserAccountsService } from './users/user-accounts.service';
     UserAccountsService,
     getOptionsToken(),
     getStorageToken(),
+    // What `RolesGuard` needs where another module puts it on a controller itself (`@UseGuards`).
+    AUTH_REFLECTOR,
   ],
 })
 export class AuthModule extends AuthConfigurableModule {}

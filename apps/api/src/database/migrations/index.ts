@@ -2,6 +2,7 @@ import { CreateUsers1763780000000 } from './1763780000000-create-users';
 import { CreateAuth1763790000000 } from './1763790000000-create-auth';
 import { CreateBoardrooms1763800000000 } from './1763800000000-create-boardrooms';
 import { CreateConversations1763810000000 } from './1763810000000-create-conversations';
+import { CreateCacheAudit1763820000000 } from './1763820000000-create-cache-audit';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from `dist/`, Jest and the CLI. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateAuth1763790000000,
   CreateBoardrooms1763800000000,
   CreateConversations1763810000000,
+  CreateCacheAudit1763820000000,
 ];

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Optional,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { AiLedger } from '@app/ai';
+import { CurrentUser, Roles, RolesGuard, type AuthenticatedUser } from '@app/auth';
+import { CacheArgumentError, CacheService } from '@app/cache';
+import { HttpCacheStats } from '@app/http-cache';
+import { RedisConnection } from '@app/redis';
+import { CacheAdminHooks } from './cache-admin-hooks';
+import { ADMIN_TEST_NAMESPACE } from './cache-admin.constants';
+import { AuditQuery, InvalidateDto } from './cache-admin.dto';
+import { CacheAuditService } from './cache-audit.service';
+import { StatsSampler } from './stats-sampler';
+
+/** One step of `POST /cache/test`. */
+interface TestStep {
+  step: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/**
+ * `/api/v1/cache/*`: the cache admin API, admins only. `RolesGuard` is on the
+ * controller itself, so the routes fail closed (401 without an authenticated
+ * caller, 403 for a user) even in an app that forgot the global guards. Every
+ * action (not the reads) is audited with the admin's id.
+ */
+@ApiTags('cache-admin')
+@ApiBearerAuth()
+@Controller('cache')
+@UseGuards(RolesGuard)
+@Roles('admin')
+export class CacheAdminController {
+  constructor(
+    private readonly cache: CacheService,
+    private readonly audit: CacheAuditService,
+    private readonly hooks: CacheAdminHooks,
+    private readonly sampler: StatsSampler,
+    @Optional() private readonly redis?: RedisConnection,
+    @Optional() private readonly ledger?: AiLedger,
+    @Optional() private readonly httpStats?: HttpCacheStats,
+  ) {}
+
+  /** Backend, breaker, Redis connection and latency, L1 size, bus and channel. */
+  @Get('health')
+  async health() {
+    const status = this.cache.status();
+    return { ...status, redis: await this.redisHealth() };
+  }
+
+  /** Counters per namespace and layer, Redis INFO and SLOWLOG, the AI ledger, HTTP-cache figures, the samples. */
+  @Get('stats')
+  async stats() {
+    return {
+      namespaces: this.cache.stats(),
+      locks: this.cache.lockStats(),
+      status: this.cache.status(),
+      redis: await this.redisInfo(),
+      slowlog: await this.slowlog(),
+      ai: this.ledger ? this.ledger.lines() : null,
+      http: this.httpStats
+        ? {
+            outcomes: { ...this.httpStats.outcomes },
+            notModified: this.httpStats.notModified,
+            servedBytes: this.httpStats.servedBytes,
+            unstored: { ...this.httpStats.unstored },
+          }
+        : null,
+      samples: this.sampler.samples(),
+    };
+  }
+
+  /** Loads one user, boardroom or user's conversations (the kinds the app registered) into the cache. */
+  @Post('warm/:kind/:id')
+  @HttpCode(200)
+  async warm(
+    @CurrentUser() admin: AuthenticatedUser,
+    @Param('kind') kind: string,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<{ warmed: string; id: string }> {
+    const warmer = this.hooks.warmer(kind);
+    if (!warmer)
+      throw new NotFoundException(
+        `Nothing to warm by "${kind.slice(0, 40)}"; try ${this.hooks.warmerKinds.join(', ')}`,
+      );
+    return this.audited(admin, `warm.${kind}`, id, async () => {
+      if (!(await warmer(id))) throw new NotFoundException(`No ${kind} ${id}`);
+      return { warmed: kind, id };
+    });
+  }
+
+  /** Invalidates keys (of `namespace`), tags and/or a whole namespace, on every instance. */
+  @Post('invalidate')
+  @HttpCode(200)
+  async invalidate(@CurrentUser() admin: AuthenticatedUser, @Body() body: InvalidateDto) {
+    const { keys = [], tags = [], namespace } = body;
+    if (keys.length === 0 && tags.length === 0 && namespace === undefined)
+      throw new BadRequestException('Give keys, tags or a namespace');
+    const target = JSON.stringify({ namespace, keys, tags });
+    return this.audited(admin, 'invalidate', target, async () => {
+      try {
+        if (keys.length > 0) await this.cache.namespace(namespace ?? 'default').delete(keys);
+        if (tags.length > 0) await this.cache.invalidateTags(tags);
+        if (namespace !== undefined && keys.length === 0) await this.cache.clearNamespace(namespace);
+      } catch (error) {
+        if (error instanceof CacheArgumentError) throw new BadRequestException(error.message);
+        throw error;
+      }
+      return { invalidated: { namespace: namespace ?? null, keys: keys.length, tags: tags.length } };
+    });
+  }
+
+  /** Drops every cached view of a user (the app decides which those are). */
+  @Delete('invalidate/users/:id')
+  @HttpCode(204)
+  async invalidateUser(@CurrentUser() admin: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.audited(admin, 'invalidate.user', id, async () => {
+      const done = this.hooks.invalidateUser(id);
+      if (!done) throw new NotFoundException('This app registered no user invalidation');
+      await done;
+    });
+  }
+
+  /** A write-read-delete round trip through both tiers, with each step's time. */
+  @Post('test')
+  @HttpCode(200)
+  async test(
+    @CurrentUser() admin: AuthenticatedUser,
+  ): Promise<{ ok: boolean; usingRedis: boolean; steps: TestStep[] }> {
+    const ns = this.cache.namespace(ADMIN_TEST_NAMESPACE);
+    const key = randomUUID();
+    const usingRedis = this.cache.status().usingRedis;
+    const steps: TestStep[] = [];
+    const step = async (name: string, run: () => Promise<void>) => {
+      const started = performance.now();
+      try {
+        await run();
+        steps.push({ step: name, ok: true, ms: performance.now() - started });
+      } catch (error) {
+        steps.push({ step: name, ok: false, ms: performance.now() - started, error: (error as Error).message });
+      }
+    };
+    await step('write (L1 and L2)', () => ns.set(key, { probe: key }, { ttl: 60_000, jitter: 0 }));
+    await step('read (L1)', async () => {
+      if ((await ns.get<{ probe: string }>(key))?.probe !== key)
+        throw new Error('the value read is not the one written');
+    });
+    if (usingRedis && this.redis)
+      await step('read (L2, the Redis key itself)', async () => {
+        const raw = await this.redis!.run((client) => client.exists(this.cache.redisKey(ADMIN_TEST_NAMESPACE, key)));
+        if (raw !== 1) throw new Error('the entry is not in Redis');
+      });
+    await step('delete', () => ns.delete(key));
+    await step('read after delete (a miss)', async () => {
+      if ((await ns.get(key)) !== undefined) throw new Error('the deleted entry is still read');
+    });
+    const ok = steps.every((s) => s.ok);
+    await this.audit.record(admin.id, 'test', key, ok ? 'ok' : 'error');
+    return { ok, usingRedis, steps };
+  }
+
+  /** The audit log, newest first. */
+  @Get('audit')
+  auditLog(@Query() query: AuditQuery) {
+    return this.audit.page(query.page, query.limit);
+  }
+
+  /** Runs an action and audits it: `ok`, `not_found` (a 404) or `error`, then answers or rethrows. */
+  private async audited<T>(
+    admin: AuthenticatedUser,
+    action: string,
+    target: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      const outcome = error instanceof NotFoundException ? 'not_found' : 'error';
+      await this.audit.record(admin.id, action, target, outcome, (error as Error).message);
+      throw error;
+    }
+    await this.audit.record(admin.id, action, target, 'ok');
+    return result;
+  }
+
+  private async redisHealth() {
+    if (!this.redis?.enabled) return { configured: false, connected: false, latencyMs: null };
+    try {
+      return { configured: true, connected: true, latencyMs: await this.redis.ping() };
+    } catch {
+      return { configured: true, connected: false, latencyMs: null };
+    }
+  }
+
+  private async redisInfo() {
+    if (!this.redis?.enabled) return null;
+    try {
+      const info = await this.redis.info();
+      const pick = (...names: string[]) =>
+        Object.fromEntries(names.filter((n) => info[n] !== undefined).map((n) => [n, info[n]]));
+      return {
+        version: info.redis_version,
+        memory: pick('used_memory', 'used_memory_human', 'used_memory_peak_human', 'maxmemory', 'maxmemory_policy'),
+        clients: pick('connected_clients', 'blocked_clients'),
+        stats: pick(
+          'instantaneous_ops_per_sec',
+          'total_commands_processed',
+          'evicted_keys',
+          'expired_keys',
+          'keyspace_hits',
+          'keyspace_misses',
+        ),
+        keyspace: Object.fromEntries(Object.entries(info).filter(([k]) => /^db\d+$/.test(k))),
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The last 10 slow commands: arguments cut to 4 of 60 characters each (a value may be private). */
+  private async slowlog() {
+    if (!this.redis?.enabled) return null;
+    try {
+      const entries = await this.redis.run<unknown[][]>((client) => client.sendCommand(['SLOWLOG', 'GET', '10']));
+      return entries.map((entry) => ({
+        id: Number(entry[0]),
+        at: new Date(Number(entry[1]) * 1000).toISOString(),
+        durationUs: Number(entry[2]),
+        command: (entry[3] as unknown[]).slice(0, 4).map((arg) => String(arg).slice(0, 60)),
+      }));
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** How an admin action ended. */
+export type AuditOutcome = 'ok' | 'not_found' | 'error';
+
+/** One admin action on the cache: who, what, on what, when, and how it ended. */
+@Entity({ name: 'cache_audit' })
+export class CacheAuditEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** The admin's user id (kept when the account is deleted: the audit outlives it). */
+  @Column({ name: 'actor_id', type: 'uuid' })
+  actorId: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  action: string;
+
+  /** What it acted on (a key, tags, a namespace, a user id), truncated to 500 characters. */
+  @Column({ type: 'varchar', length: 500 })
+  target: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome: AuditOutcome;
+
+  /** A short, client-safe detail (an error's message), or null. */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  detail: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
