@@ -38,6 +38,7 @@ describe('Cache admin API', () => {
     ['DELETE', `/cache/invalidate/users/${user.id}`],
     ['POST', '/cache/test'],
     ['GET', '/cache/audit'],
+    ['GET', '/cache/keys'],
   ];
 
   it('answers 401 without a token, 403 to a user and 2xx to an admin, on both instances', async () => {
@@ -48,6 +49,12 @@ describe('Cache admin API', () => {
         const asAdmin = await apiCall(instance, method, url, adminToken, body);
         expect([method, url, none.statusCode, asUser.statusCode]).toEqual([method, url, 401, 403]);
         expect([method, url, asAdmin.statusCode >= 200 && asAdmin.statusCode < 300]).toEqual([method, url, true]);
+      }
+      // A key's detail and delete: refused before the key is looked up.
+      for (const method of ['GET', 'DELETE'] as const) {
+        expect((await instance.client.request(method, '/api/v1/cache/keys/default:x')).statusCode).toBe(401);
+        expect((await apiCall(instance, method, '/cache/keys/default:x', user.token)).statusCode).toBe(403);
+        expect((await apiCall(instance, method, '/cache/keys/default:x', adminToken)).statusCode).toBe(404);
       }
     }
   });
@@ -177,7 +184,7 @@ describe('Cache admin API', () => {
       for (const item of items) actions.add(item.action);
       if (items.length < 100) break;
     }
-    expect([...actions].sort()).toEqual(['invalidate', 'invalidate.user', 'test', 'warm.users']);
+    expect([...actions].sort()).toEqual(['invalidate', 'invalidate.user', 'key.delete', 'test', 'warm.users']);
     // Reads are not audited.
     expect(page.total).toBeGreaterThan(0);
   });

@@ -78,6 +78,8 @@ export async function createApp(
     // No Express-style middleware in this app: without middie, Fastify runs
     // no middleware engine per request (Nest would register it regardless).
     skipMiddie: true,
+    // Fastify's default is 100: room for the admin API's entry keys (`namespace:key`, up to about 300 characters).
+    routerOptions: { maxParamLength: 400 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options, modules), adapter, {
     bufferLogs: true,

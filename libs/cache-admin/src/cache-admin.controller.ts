@@ -22,8 +22,9 @@ import { HttpCacheStats } from '@app/http-cache';
 import { RedisConnection } from '@app/redis';
 import { CacheAdminHooks } from './cache-admin-hooks';
 import { ADMIN_TEST_NAMESPACE } from './cache-admin.constants';
-import { AuditQuery, InvalidateDto } from './cache-admin.dto';
+import { AuditQuery, InvalidateDto, KeysQuery } from './cache-admin.dto';
 import { CacheAuditService } from './cache-audit.service';
+import { KeyBrowser } from './key-browser';
 import { StatsSampler } from './stats-sampler';
 
 /** One step of `POST /cache/test`. */
@@ -46,6 +47,8 @@ interface TestStep {
 @UseGuards(RolesGuard)
 @Roles('admin')
 export class CacheAdminController {
+  private readonly keyBrowser: KeyBrowser;
+
   constructor(
     private readonly cache: CacheService,
     private readonly audit: CacheAuditService,
@@ -54,7 +57,9 @@ export class CacheAdminController {
     @Optional() private readonly redis?: RedisConnection,
     @Optional() private readonly ledger?: AiLedger,
     @Optional() private readonly httpStats?: HttpCacheStats,
-  ) {}
+  ) {
+    this.keyBrowser = new KeyBrowser(cache, redis);
+  }
 
   /** Backend, breaker, Redis connection and latency, L1 size, bus and channel. */
   @Get('health')
@@ -172,6 +177,25 @@ export class CacheAdminController {
     const ok = steps.every((s) => s.ok);
     await this.audit.record(admin.id, 'test', key, ok ? 'ok' : 'error');
     return { ok, usingRedis, steps };
+  }
+
+  /** One `SCAN` page of the app's entries whose key contains `match` (taken literally); `cursor` "0" starts and ends. */
+  @Get('keys')
+  keys(@Query() query: KeysQuery) {
+    return this.keyBrowser.scan(query.match, query.cursor, query.count);
+  }
+
+  /** An entry (`namespace:key`): namespace, TTL, tags, the value (cut above 16 KiB), and which layers hold it here. */
+  @Get('keys/:key')
+  key(@Param('key') key: string) {
+    return this.keyBrowser.detail(key);
+  }
+
+  /** Deletes an entry on every instance. */
+  @Delete('keys/:key')
+  @HttpCode(204)
+  async deleteKey(@CurrentUser() admin: AuthenticatedUser, @Param('key') key: string): Promise<void> {
+    await this.audited(admin, 'key.delete', key, () => this.keyBrowser.delete(key));
   }
 
   /** The audit log, newest first. */

@@ -32,6 +32,33 @@ export class InvalidateDto {
   namespace?: string;
 }
 
+/** `?match&cursor&count` of key browsing. */
+export class KeysQuery {
+  @ApiPropertyOptional({
+    maxLength: 200,
+    default: '',
+    description: 'Text the key contains (glob characters are literal)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(0, 200)
+  @Matches(PRINTABLE, { message: 'match must not contain control characters' })
+  match: string = '';
+
+  @ApiPropertyOptional({ default: '0', description: 'The cursor the previous page returned' })
+  @IsOptional()
+  @Matches(/^\d{1,20}$/, { message: 'cursor must be the number a previous page returned' })
+  cursor: string = '0';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  count: number = 100;
+}
+
 /** `?page&limit` of the audit log. */
 export class AuditQuery {
   @ApiPropertyOptional({ minimum: 1, default: 1 })

@@ -7,7 +7,7 @@ import type { ResolvedCacheOptions } from './cache.options';
 import { CacheBackendError } from './cache.errors';
 import type { DistributedLock } from './lock/distributed-lock';
 import { NamespacedCache } from './namespaced-cache';
-import { TieredCache } from './tiered-cache';
+import { TieredCache, type EntryInspection } from './tiered-cache';
 
 /** What `CacheService.status()` reports (admin API, health). */
 export interface CacheStatus {
@@ -108,6 +108,16 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
   /** The full Redis key of an entry (admin key browsing). */
   redisKey(namespace: string, key: string): string {
     return this.cache.entryKey(namespace, key);
+  }
+
+  /** Admin: what this instance's L1 and Redis hold under a full entry key (see `TieredCache.inspect`). */
+  inspect(redisKey: string): Promise<EntryInspection> {
+    return this.cache.inspect(redisKey);
+  }
+
+  /** `{prefix}:c:` — the start of every entry's Redis key (admin key browsing stays inside it). */
+  get entryKeyPrefix(): string {
+    return this.cache.entryKey('x', 'x').slice(0, -'x:x'.length);
   }
 
   async onModuleInit(): Promise<void> {

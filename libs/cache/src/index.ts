@@ -1,7 +1,7 @@
 export { CacheModule } from './cache.module';
 export { CacheService, type CacheStatus } from './cache.service';
 export { NamespacedCache } from './namespaced-cache';
-export { TieredCache } from './tiered-cache';
+export { TieredCache, type EntryInspection } from './tiered-cache';
 export {
   resolveCacheOptions,
   type CacheModuleOptions,

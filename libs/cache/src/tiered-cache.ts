@@ -15,7 +15,7 @@ import { L1Index } from './l1/l1-index';
 import type { DistributedLock, Lease } from './lock/distributed-lock';
 import { LocalLock } from './lock/local-lock';
 import { RedisLock } from './lock/redis-lock';
-import type { Envelope } from './l2/envelope';
+import { parseEnvelope, type Envelope } from './l2/envelope';
 import { RedisL2, type L2Read, type L2Write, type WriteGuard } from './l2/redis-l2';
 import { encodeWithLimit } from './serialization/serializer';
 import { SingleFlight } from './single-flight';
@@ -40,6 +40,16 @@ interface PreparedWrite {
   /** Encoded size (the L1 byte bound counts it). */
   bytes: number;
   write: L2Write;
+}
+
+/** What `TieredCache.inspect` found. */
+export interface EntryInspection {
+  l1: { expiresAt: number; graceUntil: number; tags: string[]; value: unknown } | null;
+  l2:
+    | { state: 'absent' }
+    | { state: 'tombstone' | 'foreign'; ttlMs: number; bytes?: number }
+    | ({ state: 'entry'; ttlMs: number; bytes: number } & Envelope)
+    | null;
 }
 
 /**
@@ -187,6 +197,28 @@ export class TieredCache {
   /** The full Redis key of an entry (namespace and key made safe). */
   entryKey(namespace: string, key: string): string {
     return this.keys.entry(safeNamespace(namespace), safeSegment(key));
+  }
+
+  /**
+   * Admin: what this instance's L1 and Redis hold under a full entry key,
+   * read as they are (no tag check, nothing counted or filled). `l2` is null
+   * without Redis or with the breaker open.
+   */
+  async inspect(full: string): Promise<EntryInspection> {
+    const local = this.l1.peek(full);
+    const l1 = local
+      ? { expiresAt: local.expiresAt, graceUntil: local.graceUntil, tags: [...local.tags], value: local.value }
+      : null;
+    if (!this.usingRedis) return { l1, l2: null };
+    const [raw, pttl] = await this.runOnRedis(() =>
+      Promise.all([this.redis!.client.get(full), this.redis!.client.pTTL(full)]),
+    );
+    if (raw === null) return { l1, l2: { state: 'absent' } };
+    if (raw.startsWith('x|')) return { l1, l2: { state: 'tombstone', ttlMs: pttl } };
+    const envelope = parseEnvelope(raw);
+    if (!envelope) return { l1, l2: { state: 'foreign', ttlMs: pttl, bytes: raw.length } };
+    const { payload, ...header } = envelope;
+    return { l1, l2: { state: 'entry', ttlMs: pttl, bytes: raw.length, ...header, payload } };
   }
 
   async get<T>(namespace: string, key: string): Promise<T | undefined> {

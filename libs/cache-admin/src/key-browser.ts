@@ -1,0 +1,119 @@
+import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { CacheService, CacheUnavailableError, type EntryInspection } from '@app/cache';
+import { RedisConnection } from '@app/redis';
+
+/** Largest value shown in a key's detail (characters of JSON); longer ones are cut and marked `truncated`. */
+export const MAX_SHOWN_CHARS = 16 * 1024;
+
+/** `*`, `?`, `[`, `]` and `\` are Redis glob characters: each is escaped, so a client's text is matched literally. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** A value as text for the dashboard: JSON, cut at `MAX_SHOWN_CHARS`. */
+function shown(value: unknown): { text: string; truncated: boolean } {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > MAX_SHOWN_CHARS
+    ? { text: text.slice(0, MAX_SHOWN_CHARS), truncated: true }
+    : { text, truncated: false };
+}
+
+/** One key of a `SCAN` page, relative to `{prefix}:c:`. */
+export interface BrowsedKey {
+  key: string;
+  namespace: string;
+}
+
+/**
+ * Key browsing confined to the app's entries (`{prefix}:c:*`): `SCAN` with a
+ * pattern that starts with the escaped prefix and contains the client's text
+ * only escaped, so no client input can list, show or delete a key outside
+ * it. Never `KEYS`, `FLUSHDB` or `FLUSHALL`. Goes through the cache's breaker
+ * and the command deadline.
+ */
+export class KeyBrowser {
+  constructor(
+    private readonly cache: CacheService,
+    private readonly redis: RedisConnection | undefined,
+  ) {}
+
+  /** One `SCAN` step: the next cursor (`"0"` when done) and the keys containing `match`. */
+  async scan(match: string, cursor: string, count: number): Promise<{ cursor: string; keys: BrowsedKey[] }> {
+    const prefix = this.cache.entryKeyPrefix;
+    const pattern = `${escapeGlob(prefix)}*${escapeGlob(match)}*`;
+    const reply = await this.onRedis((client) => client.scan(cursor, { MATCH: pattern, COUNT: count }));
+    const keys = [...new Set(reply.keys.map(String))]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => relative(key.slice(prefix.length)));
+    return { cursor: String(reply.cursor), keys };
+  }
+
+  /** What this instance's L1 and Redis hold under `key` (`namespace:key`); 404 when neither holds an entry. */
+  async detail(key: string) {
+    const inspection = await this.inspect(key);
+    const { l1, l2 } = inspection;
+    return {
+      ...relative(key),
+      l1: l1 && {
+        expiresAt: new Date(l1.expiresAt).toISOString(),
+        graceUntil: new Date(l1.graceUntil).toISOString(),
+        tags: l1.tags,
+        value: shown(l1.value),
+      },
+      l2: l2 && describeL2(l2),
+    };
+  }
+
+  /** Deletes the entry on every instance (L1 through the bus, Redis with a tombstone); 404 when there is none. */
+  async delete(key: string): Promise<void> {
+    await this.inspect(key);
+    const { namespace } = relative(key);
+    await this.cache.namespace(namespace).delete(key.slice(namespace.length + 1));
+  }
+
+  private async inspect(key: string): Promise<EntryInspection> {
+    if (!key.includes(':')) throw new NotFoundException('No such key');
+    const inspection = await this.guarded(() => this.cache.inspect(`${this.cache.entryKeyPrefix}${key}`));
+    const inL2 = inspection.l2?.state === 'entry' || inspection.l2?.state === 'foreign';
+    if (!inspection.l1 && !inL2) throw new NotFoundException('No such key');
+    return inspection;
+  }
+
+  private onRedis<R>(call: (client: RedisConnection['client']) => Promise<R>): Promise<R> {
+    const redis = this.redis;
+    if (!redis?.enabled) throw new ServiceUnavailableException('Key browsing needs Redis, and none is configured');
+    return this.guarded(() => this.cache.runOnRedis(() => call(redis.client)));
+  }
+
+  private async guarded<R>(call: () => Promise<R>): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof CacheUnavailableError)
+        throw new ServiceUnavailableException('Redis is unavailable (cache breaker open)');
+      throw error;
+    }
+  }
+}
+
+function relative(key: string): BrowsedKey {
+  const colon = key.indexOf(':');
+  return { key, namespace: colon < 0 ? key : key.slice(0, colon) };
+}
+
+function describeL2(l2: NonNullable<EntryInspection['l2']>) {
+  if (l2.state !== 'entry') return l2;
+  const { payload, created, expires, graceUntil, ...rest } = l2;
+  return {
+    ...rest,
+    created: new Date(created).toISOString(),
+    expires: new Date(expires).toISOString(),
+    graceUntil: new Date(graceUntil).toISOString(),
+    value: shown(payload),
+  };
+}

@@ -1,0 +1,128 @@
+import { CacheService } from '@app/cache';
+import { createClient } from 'redis';
+import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+
+type Page = { cursor: string; keys: Array<{ key: string; namespace: string }> };
+
+/**
+ * Key browsing in the admin API: `SCAN` paging inside the app's prefix only,
+ * whatever the client's `match`, with a key's detail and delete.
+ */
+describe('Cache admin key browsing', () => {
+  let pair: AuthPair;
+  let a: AuthInstance;
+  let b: AuthInstance;
+  let token: string;
+  let raw: ReturnType<typeof createClient>;
+  const admin = { email: 'keys-admin@example.com', password: 'admin-password-1' };
+  const foreign = ['other:c:ns:secret', 'unrelated', 'x*', 'a?b', '[x]', 'back\\slash', '{tag}', '..'];
+
+  beforeAll(async () => {
+    pair = await startAuthPair({
+      THROTTLE_AUTH_LIMIT: '1000',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+    });
+    ({ a, b } = pair);
+    token = (await a.client.login(admin.email, admin.password)).accessToken;
+    raw = createClient({ url: pair.redis.url });
+    await raw.connect();
+    // Keys the admin API must never reach: other apps' keys, and this app's keys outside its entries.
+    const prefix = pair.env.CACHE_PREFIX;
+    for (const key of [...foreign, `${prefix}x:c:ns:near`, `${prefix}:t:not-an-entry`, `${prefix}:lk:{lock}`])
+      await raw.set(key, 'foreign');
+  });
+  afterAll(async () => {
+    await raw?.quit();
+    await pair?.close();
+  });
+
+  async function scanAll(
+    instance: AuthInstance,
+    match: string,
+    count = 50,
+    between?: () => Promise<void>,
+  ): Promise<string[]> {
+    const seen: string[] = [];
+    let cursor = '0';
+    do {
+      const res = await apiCall(
+        instance,
+        'GET',
+        `/cache/keys?match=${encodeURIComponent(match)}&cursor=${cursor}&count=${count}`,
+        token,
+      );
+      expect(res.statusCode).toBe(200);
+      const page = res.json<Page>();
+      seen.push(...page.keys.map((k) => k.key));
+      cursor = page.cursor;
+      await between?.();
+    } while (cursor !== '0');
+    return seen;
+  }
+
+  it('pages through every entry exactly once while keys are being added', async () => {
+    const ns = a.app.get(CacheService).namespace('browse');
+    const original = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    for (const key of original) await ns.set(key, { key });
+    let added = 0;
+    const seen = await scanAll(a, 'browse:', 20, async () => {
+      for (let i = 0; i < 10; i++) await ns.set(`late${added++}`, 1);
+    });
+    expect(added).toBeGreaterThan(0);
+    const originals = seen.filter((key) => /^browse:k\d+$/.test(key));
+    expect(originals.sort()).toEqual(original.map((key) => `browse:${key}`).sort());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it.each(['', '*', '?', '[', ']', '\\', '{', '..', '*:*', 'c:*', '\\*', '[a-z]*'])(
+    'never lists a key outside the entries for match %j',
+    async (match) => {
+      const seen = await scanAll(b, match, 200);
+      if (match === '') expect(seen.length).toBeGreaterThanOrEqual(300);
+      for (const key of seen) {
+        expect(key).toMatch(/^[A-Za-z0-9_.-]+:/);
+        expect(foreign).not.toContain(key);
+        expect(key).not.toContain('not-an-entry');
+        expect(key).not.toContain('near');
+      }
+      // The match is literal text: only keys that contain it.
+      for (const key of seen) expect(key.includes(match)).toBe(true);
+    },
+  );
+
+  it('shows an entry’s namespace, TTL, tags, value and layers, and deletes it everywhere', async () => {
+    const [ca, cb] = [a, b].map((instance) => instance.app.get(CacheService).namespace('detail'));
+    await ca.set('item', { name: '<script>alert(1)</script>' }, { ttl: 60_000, tags: ['detail-tag'] });
+    expect(await cb.get('item')).toEqual({ name: '<script>alert(1)</script>' });
+    const detail = (await apiCall(a, 'GET', '/cache/keys/detail:item', token)).json();
+    expect(detail).toMatchObject({ key: 'detail:item', namespace: 'detail', l2: { state: 'entry' } });
+    expect(detail.l2.ttlMs).toBeGreaterThan(0);
+    expect(detail.l2.ttlMs).toBeLessThanOrEqual(60_000 + 600_000);
+    expect(detail.l2.tags).toEqual(expect.arrayContaining(['detail-tag']));
+    expect(detail.l2.value.text).toContain('<script>alert(1)</script>');
+    expect(detail.l1.tags).toEqual(expect.arrayContaining(['detail-tag']));
+    expect(detail.l1.value).toEqual({ text: JSON.stringify({ name: '<script>alert(1)</script>' }), truncated: false });
+
+    expect((await apiCall(b, 'DELETE', '/cache/keys/detail:item', token)).statusCode).toBe(204);
+    expect([await ca.get('item'), await cb.get('item')]).toEqual([undefined, undefined]);
+    expect((await apiCall(a, 'GET', '/cache/keys/detail:item', token)).statusCode).toBe(404);
+    expect((await apiCall(a, 'DELETE', '/cache/keys/detail:item', token)).statusCode).toBe(404);
+    const audit = (await apiCall(a, 'GET', '/cache/audit?limit=2', token)).json().items;
+    expect(audit.map((e: { action: string; outcome: string }) => [e.action, e.outcome])).toEqual([
+      ['key.delete', 'not_found'],
+      ['key.delete', 'ok'],
+    ]);
+  });
+
+  it('answers 404 for unknown keys and keys outside the entries, and 400 for a bad cursor or count', async () => {
+    for (const key of ['nothing:here', 'no-colon', '..%2F..%2Fother', encodeURIComponent('*')]) {
+      expect([key, (await apiCall(a, 'GET', `/cache/keys/${key}`, token)).statusCode]).toEqual([key, 404]);
+    }
+    expect(await raw.get('other:c:ns:secret')).toBe('foreign');
+    for (const query of ['cursor=abc', 'cursor=-1', 'count=0', 'count=5000', `match=${'x'.repeat(201)}`]) {
+      expect([query, (await apiCall(a, 'GET', `/cache/keys?${query}`, token)).statusCode]).toEqual([query, 400]);
+    }
+    for (const key of foreign) expect(await raw.get(key)).toBe('foreign');
+  });
+});
