@@ -1,6 +1,7 @@
 // @ts-check
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -42,5 +43,15 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { parserOptions: { projectService: false }, globals: { console: 'readonly' } },
+  },
+  {
+    // The admin dashboard's browser script: plain JavaScript, no type information.
+    files: ['libs/cache-admin/src/dashboard/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { ...globals.browser, uPlot: 'readonly' },
+    },
   },
 );

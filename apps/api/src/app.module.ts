@@ -4,7 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { AiModule } from '@app/ai';
 import { AuthModule, JwtAuthGuard, Public, RateLimitGuard, RolesGuard } from '@app/auth';
 import { CacheModule } from '@app/cache';
-import { CacheAdminModule } from '@app/cache-admin';
+import { AdminDashboardController, CacheAdminModule } from '@app/cache-admin';
 import { ConversationStateModule } from '@app/conversation-state';
 import { HealthController, HealthModule } from '@app/health';
 import { HttpCacheModule } from '@app/http-cache';
@@ -28,9 +28,10 @@ import { LoggingModule } from './logging/logging.module';
 import { AuthPingController } from './ping/auth-ping.controller';
 import { PingController } from './ping/ping.controller';
 
-// Probes, Prometheus and the benchmark ceiling are open to anyone and never
-// rate limited: the libraries that own them do not depend on auth.
-for (const controller of [HealthController, MetricsController, PingController]) {
+// Probes, Prometheus, the benchmark ceiling and the dashboard's static files
+// are open to anyone and never rate limited: the libraries that own them do
+// not depend on auth (the dashboard's data is behind the admin API).
+for (const controller of [HealthController, MetricsController, PingController, AdminDashboardController]) {
   Public()(controller);
   SkipThrottle()(controller);
 }
@@ -115,7 +116,10 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
     UsersModule,
     BoardroomsModule,
     ConversationsModule,
-    CacheAdminModule.forRoot(),
+    CacheAdminModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ sampleIntervalMs: config.admin.sampleIntervalMs }),
+    }),
     CacheAdminWiringModule,
   ],
   controllers: [PingController, AuthPingController],

@@ -13,14 +13,14 @@ import type { ErrorBody } from './http/all-exceptions.filter';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { clientErrorHandler } from './http/client-error';
-import { securityHeaderValues, useDocsContentSecurityPolicy } from './http/security-headers';
+import { securityHeaderValues, usePageContentSecurityPolicies } from './http/security-headers';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
 import { APP_LOG_DESTINATION, APP_PINO } from './logging/logging.module';
 import { PinoLoggerService } from './logging/pino-logger.service';
 import { logRequests } from './logging/request-log';
 
 /** Routes served outside `/api/v1`: probes, Prometheus, docs and the dashboard. */
-const UNPREFIXED = ['health/live', 'health/ready', 'health/redis', 'metrics'];
+const UNPREFIXED = ['health/live', 'health/ready', 'health/redis', 'metrics', 'admin', 'admin/assets/:file'];
 
 /** Body limit before the config is read; the configured limit applies per route below. */
 const MAX_BODY_LIMIT = 100 * 1024 * 1024;
@@ -98,7 +98,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify, config.http.json);
   applyHttpTimeouts(app.getHttpServer(), config.http.timeouts);
-  useDocsContentSecurityPolicy(fastify);
+  usePageContentSecurityPolicies(fastify);
   fastify.addHook('onRoute', (route) => {
     // Fastify reads bodyLimit per route; the config is known only after the
     // module graph is built, so it is applied as each route is registered.

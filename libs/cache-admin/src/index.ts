@@ -4,3 +4,4 @@ export { CacheAuditService, type AuditEntry } from './cache-audit.service';
 export { CacheAuditEntity, type AuditOutcome } from './cache-audit.entity';
 export { StatsSampler, type StatsSample } from './stats-sampler';
 export { resolveCacheAdminOptions, type CacheAdminModuleOptions } from './cache-admin.options';
+export { AdminDashboardController, ADMIN_DASHBOARD_CSP } from './dashboard.controller';

@@ -15,6 +15,7 @@ const SECTIONS = [
   'auth',
   'ai',
   'conversations',
+  'admin',
 ] as const;
 // Every section of AppConfig is listed: a new one left out fails the type check here, not the boot.
 const everySection: Exclude<keyof AppConfig, (typeof SECTIONS)[number]> extends never ? true : never = true;

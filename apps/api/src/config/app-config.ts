@@ -128,6 +128,7 @@ export interface AppConfig {
     readonly maxTokens: number;
     readonly warmOnLogin: number;
   };
+  readonly admin: { readonly sampleIntervalMs: number };
 }
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
@@ -257,6 +258,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       maxTokens: env.CONVERSATION_MAX_TOKENS,
       warmOnLogin: env.CONVERSATION_WARM_ON_LOGIN,
     },
+    admin: { sampleIntervalMs: env.CACHE_ADMIN_SAMPLE_MS },
   };
 }
 

@@ -215,6 +215,7 @@ export const envSchema = z
     CONVERSATION_MAX_MESSAGES: int(1, 1_000, 50),
     CONVERSATION_MAX_TOKENS: int(100, 10_000_000, 8_000),
     CONVERSATION_WARM_ON_LOGIN: int(0, 100, 5),
+    CACHE_ADMIN_SAMPLE_MS: int(0, 3_600_000, 10_000),
   })
   .superRefine((env, ctx) => {
     if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL) {

@@ -1,6 +1,7 @@
 import type { SecurityHeadersOptions } from '@nestjs/common';
 import { resolveSecurityHeaders } from '@nestjs/core/security/security-headers.js';
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
+import { ADMIN_DASHBOARD_CSP } from '@app/cache-admin';
 
 /**
  * The security headers of every response: helmet 8's headers and defaults
@@ -60,21 +61,30 @@ export function securityHeaderValues(options: SecurityHeadersOptions = SECURITY_
   return Object.fromEntries(resolved.headers.map(([name, value]) => [name.toLowerCase(), value]));
 }
 
-const docsPolicy: onSendHookHandler = (_request, reply, payload, done) => {
-  // After the app's onSend hook (a route's hooks run after the global ones), so this one wins.
-  reply.header('content-security-policy', DOCS_CONTENT_SECURITY_POLICY);
-  done(null, payload);
-};
+/** Whether a route belongs to the cache admin dashboard (`/admin` and its assets). */
+const isAdminRoute = (url: string): boolean => url === '/admin' || url.startsWith('/admin/');
+
+const policy =
+  (value: string): onSendHookHandler =>
+  (_request, reply, payload, done) => {
+    // After the app's onSend hook (a route's hooks run after the global ones), so this one wins.
+    reply.header('content-security-policy', value);
+    done(null, payload);
+  };
+const docsPolicy = policy(DOCS_CONTENT_SECURITY_POLICY);
+const adminPolicy = policy(ADMIN_DASHBOARD_CSP);
 
 /**
- * Gives the `/docs` routes `DOCS_CONTENT_SECURITY_POLICY` instead of the
- * API's: a hook on those routes alone, so no other request pays for a path
- * check. Call it before the routes are registered (SwaggerModule.setup).
+ * Gives the `/docs` routes `DOCS_CONTENT_SECURITY_POLICY` and the `/admin`
+ * dashboard `ADMIN_DASHBOARD_CSP` instead of the API's: hooks on those
+ * routes alone, so no other request pays for a path check. Call it before
+ * the routes are registered.
  */
-export function useDocsContentSecurityPolicy(fastify: FastifyInstance): void {
+export function usePageContentSecurityPolicies(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
-    if (!isDocsRoute(route.url)) return;
+    const hook = isDocsRoute(route.url) ? docsPolicy : isAdminRoute(route.url) ? adminPolicy : undefined;
+    if (!hook) return;
     const hooks = route.onSend;
-    route.onSend = hooks === undefined ? [docsPolicy] : [...(Array.isArray(hooks) ? hooks : [hooks]), docsPolicy];
+    route.onSend = hooks === undefined ? [hook] : [...(Array.isArray(hooks) ? hooks : [hooks]), hook];
   });
 }

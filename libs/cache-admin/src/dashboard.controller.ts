@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+
+/**
+ * The dashboard's Content-Security-Policy: its own scripts and stylesheets
+ * only (no inline script, no CDN: the page works offline), data from this
+ * origin, no frames, no forms posting elsewhere. uPlot styles its elements
+ * through the CSSOM, which `style-src 'self'` allows.
+ */
+export const ADMIN_DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** The dashboard's files, read once at boot: ours beside this file, uPlot (the charts) from its npm package. */
+function loadAssets(): Map<string, Asset> {
+  const dir = join(__dirname, 'dashboard');
+  const files: Array<[name: string, path: string]> = [
+    ['admin.html', join(dir, 'admin.html')],
+    ['admin.js', join(dir, 'admin.js')],
+    ['admin.css', join(dir, 'admin.css')],
+    ['uPlot.iife.min.js', require.resolve('uplot/dist/uPlot.iife.min.js')],
+    ['uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css')],
+  ];
+  return new Map(
+    files.map(([name, path]) => [name, { body: readFileSync(path), type: TYPES[name.slice(name.lastIndexOf('.'))] }]),
+  );
+}
+
+/**
+ * `GET /admin`: the cache admin dashboard, a static page that talks to the
+ * admin API with the token it gets from the login form (kept in
+ * sessionStorage). The files are public; every figure and action behind them
+ * needs an admin token.
+ */
+@ApiExcludeController()
+@Controller('admin')
+export class AdminDashboardController {
+  private readonly assets = loadAssets();
+
+  @Get()
+  index(@Res() reply: FastifyReply): FastifyReply {
+    return this.send(reply, 'admin.html');
+  }
+
+  @Get('assets/:file')
+  asset(@Param('file') file: string, @Res() reply: FastifyReply): FastifyReply {
+    if (file === 'admin.html' || !this.assets.has(file)) throw new NotFoundException('No such file');
+    return this.send(reply, file);
+  }
+
+  private send(reply: FastifyReply, name: string): FastifyReply {
+    const asset = this.assets.get(name)!;
+    return reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(asset.body);
+  }
+}
