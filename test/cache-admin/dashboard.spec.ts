@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The page functions passed to page.evaluate run in the browser.
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
