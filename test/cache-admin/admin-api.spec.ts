@@ -1,4 +1,5 @@
 import { CacheService } from '@app/cache';
+import { createClient } from 'redis';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 
 /**
@@ -134,6 +135,28 @@ describe('Cache admin API', () => {
     expect(after.l2.misses).toBe(before.l2.misses);
   });
 
+  it('warms a boardroom and a user’s conversations', async () => {
+    const room = (await apiCall(a, 'POST', '/boardrooms', user.token, { name: 'Warm room' })).json();
+    const conversation = (await apiCall(a, 'POST', `/boardrooms/${room.id}/conversations`, user.token, {})).json();
+    const client = createClient({ url: pair.redis.url });
+    await client.connect();
+    try {
+      await client.flushAll();
+      const cv = async () => (await client.exists(`${pair.env.CACHE_PREFIX}:c:cv:${conversation.id}`)) === 1;
+      expect(await cv()).toBe(false);
+      const warmed = await apiCall(b, 'POST', `/cache/warm/conversations/${user.id}`, adminToken);
+      expect(warmed.json()).toEqual({ warmed: 'conversations', id: user.id });
+      expect(await cv()).toBe(true);
+      expect((await apiCall(b, 'POST', `/cache/warm/boardrooms/${room.id}`, adminToken)).statusCode).toBe(200);
+      expect((await client.keys(`${pair.env.CACHE_PREFIX}:c:query:*`)).length).toBeGreaterThan(0);
+    } finally {
+      await client.quit();
+    }
+    expect(
+      (await apiCall(a, 'POST', '/cache/warm/boardrooms/00000000-0000-4000-8000-000000000000', adminToken)).statusCode,
+    ).toBe(404);
+  });
+
   it('answers 400 to bad input and 404 to unknown kinds and ids', async () => {
     for (const body of [
       {},
@@ -184,7 +207,15 @@ describe('Cache admin API', () => {
       for (const item of items) actions.add(item.action);
       if (items.length < 100) break;
     }
-    expect([...actions].sort()).toEqual(['invalidate', 'invalidate.user', 'key.delete', 'test', 'warm.users']);
+    expect([...actions].sort()).toEqual([
+      'invalidate',
+      'invalidate.user',
+      'key.delete',
+      'test',
+      'warm.boardrooms',
+      'warm.conversations',
+      'warm.users',
+    ]);
     // Reads are not audited.
     expect(page.total).toBeGreaterThan(0);
   });
