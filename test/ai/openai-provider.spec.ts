@@ -115,4 +115,49 @@ describe('OpenAiProvider against a local OpenAI-compatible endpoint', () => {
     const everything = JSON.stringify([error.message, String(error.cause), error.stack, Object.entries(error)]);
     expect(everything).not.toContain('sk-test-secret-key');
   });
+
+  it('reads CRLF events, data without a space and multi-line data, and requires the end of the stream', async () => {
+    const event = (delta: string) => JSON.stringify({ choices: [{ delta: { content: delta } }] });
+    fake.behave({
+      kind: 'raw',
+      contentType: 'text/event-stream',
+      body: `data:${event('Hel')}\r\n\r\ndata: ${event('lo')}\r\n\r\n: a comment\n\ndata: [DONE]\r\n\r\n`,
+    });
+    const chunks: string[] = [];
+    const answer = await provider().complete(request, (text) => chunks.push(text));
+    expect(answer.content).toBe('Hello');
+    expect(answer.estimated).toBe(true);
+
+    // Cut off cleanly after some text, with neither [DONE] nor a finish_reason: not a whole answer.
+    fake.behave({ kind: 'raw', contentType: 'text/event-stream', body: `data: ${event('Half an ')}\n\n` });
+    await expect(provider({ maxRetries: 0 }).complete(request, () => undefined)).rejects.toMatchObject({
+      failure: 'protocol',
+    });
+    // A finish_reason on the last chunk, and the last line without a newline, still count.
+    const last = JSON.stringify({ choices: [{ delta: { content: 'end' }, finish_reason: 'stop' }] });
+    fake.behave({ kind: 'raw', contentType: 'text/event-stream', body: `data: ${last}` });
+    expect((await provider().complete(request, () => undefined)).content).toBe('end');
+  });
+
+  it('replaces NUL characters and clamps token counts before anything is stored', async () => {
+    fake.behave({
+      kind: 'raw',
+      contentType: 'application/json',
+      body: JSON.stringify({
+        choices: [{ message: { content: 'a\u0000b' } }],
+        usage: { prompt_tokens: 2 ** 40, completion_tokens: 3 },
+      }),
+    });
+    expect(await provider().complete(request)).toMatchObject({
+      content: 'a\ufffdb',
+      promptTokens: 2_147_483_647,
+      completionTokens: 3,
+    });
+  });
+
+  it('does not retry into a Retry-After longer than it would wait', async () => {
+    fake.behave({ kind: 'status', status: 429, retryAfter: '120' });
+    await expect(provider().complete(request)).rejects.toMatchObject({ failure: 'http', status: 429 });
+    expect(fake.calls).toBe(1);
+  });
 });

@@ -94,7 +94,7 @@ describe('Admin dashboard in a browser', () => {
     await page.fill('#login-email', admin.email);
     await page.fill('#login-password', 'wrong password!');
     await page.click('#login-form button[type=submit]');
-    await page.waitForFunction(() => document.getElementById('login-error')!.textContent!.length > 0);
+    await page.waitForFunction(() => document.getElementById('login-error')!.textContent.length > 0);
     expect(await page.isVisible('#app-view')).toBe(false);
 
     await page.fill('#login-password', admin.password);
@@ -145,7 +145,7 @@ describe('Admin dashboard in a browser', () => {
     const item = page.locator(`#key-list li[data-key="${target}"]`);
     await item.waitFor();
     await item.click();
-    await page.waitForFunction(() => document.getElementById('key-value')!.textContent!.includes('onerror'));
+    await page.waitForFunction(() => document.getElementById('key-value')!.textContent.includes('onerror'));
     expect(await page.textContent('#key-value')).toContain('window.__xss=1');
     expect(await page.locator('#key-detail img, #key-detail script').count()).toBe(0);
 
@@ -159,7 +159,7 @@ describe('Admin dashboard in a browser', () => {
     await page.fill('#invalidate-tags', XSS_TAG);
     await page.click('#invalidate-form button[type=submit]');
     await page.waitForFunction(() =>
-      document.getElementById('invalidate-result')!.textContent!.startsWith('Invalidated'),
+      document.getElementById('invalidate-result')!.textContent.startsWith('Invalidated'),
     );
     await waitFor(
       async () => (await page.textContent('#audit tbody'))!.includes(XSS_TAG),

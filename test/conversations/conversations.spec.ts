@@ -1,4 +1,5 @@
 import { AiLedger } from '@app/ai';
+import { DataSource } from 'typeorm';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
 
@@ -300,6 +301,35 @@ describe('Conversations across two instances', () => {
     expect((await call(b, 'GET', `/conversations/${id}/messages`, owner.token)).statusCode).toBe(404);
   });
 
+  it('treats an id in upper case as the same conversation: a write through one spelling is read through the other', async () => {
+    const owner = await user('Casing');
+    const id = await conversation(owner.token, await room(owner));
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).json().title).toBe('New conversation');
+    const upper = id.toUpperCase();
+    expect(
+      (await call(a, 'PATCH', `/conversations/${upper}`, owner.token, { version: 1, title: 'Renamed' })).statusCode,
+    ).toBe(200);
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).json().title).toBe('Renamed');
+    await post(a, upper, owner.token, { content: 'through the upper-case id' });
+    expect((await allMessages(b, id, owner.token)).map((m) => m.seq)).toEqual([1, 2]);
+    expect((await call(a, 'DELETE', `/conversations/${upper}`, owner.token)).statusCode).toBe(204);
+    expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).statusCode).toBe(404);
+  });
+
+  it('keeps a conversation in the boardroom when its creator’s account is deleted', async () => {
+    const owner = await user('Room keeper');
+    const member = await user('Leaver');
+    const roomId = await room(owner, member);
+    const id = await conversation(member.token, roomId);
+    await post(a, id, member.token, { content: 'before I go' });
+    // The account goes (this pair has no admin: the row is deleted directly).
+    await a.app.get(DataSource).query(`DELETE FROM "users" WHERE "id" = $1`, [member.id]);
+    await call(a, 'PATCH', `/conversations/${id}`, owner.token, { version: 1, title: 'Kept' });
+    const state = (await call(b, 'GET', `/conversations/${id}`, owner.token)).json();
+    expect(state).toMatchObject({ title: 'Kept', createdBy: null });
+    expect(state.messages.map((m: Message) => m.content)).toContain('before I go');
+  });
+
   it('refuses bad input with 400, and a stale context version with 409', async () => {
     const owner = await user('Careful');
     const id = await conversation(owner.token, await room(owner));
@@ -314,13 +344,21 @@ describe('Conversations across two instances', () => {
       { content: 'ok', cache: { ttl: -1 } },
       { content: 'ok', cache: 'yes' },
       { content: 'ok', extra: true },
+      { content: 'ok', cache: null },
+      { content: 'ok', cache: [{ noStore: true }] },
     ]) {
       const res = await post(a, id, owner.token, body);
       expect([JSON.stringify(body).slice(0, 60), res.statusCode]).toEqual([JSON.stringify(body).slice(0, 60), 400]);
     }
     expect((await call(a, 'POST', '/boardrooms/not-a-uuid/conversations', owner.token, {})).statusCode).toBe(400);
     expect((await call(a, 'GET', '/conversations/not-a-uuid', owner.token)).statusCode).toBe(400);
-    expect((await call(a, 'GET', `/conversations/${id}/messages?limit=1000`, owner.token)).statusCode).toBe(400);
+    for (const query of ['limit=1000', 'afterSeq=00', 'afterSeq=%2B1', 'afterSeq=1e0', 'limit=0x10', 'afterSeq=-1'])
+      expect([query, (await call(a, 'GET', `/conversations/${id}/messages?${query}`, owner.token)).statusCode]).toEqual(
+        [query, 400],
+      );
+    expect((await call(a, 'GET', `/conversations/${id}/messages?afterSeq=0&limit=10`, owner.token)).statusCode).toBe(
+      200,
+    );
     const roomId = (await call(a, 'GET', `/conversations/${id}`, owner.token)).json().boardroomId;
     expect(
       (await call(a, 'POST', `/boardrooms/${roomId}/conversations`, owner.token, { model: 'not-allowed' })).statusCode,

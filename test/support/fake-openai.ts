@@ -21,7 +21,8 @@ export type FakeBehaviour =
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'hang' }
   | { kind: 'reset' }
-  | { kind: 'break-stream' };
+  | { kind: 'break-stream' }
+  | { kind: 'raw'; contentType: string; body: string };
 
 /**
  * A local OpenAI-compatible chat-completions endpoint for tests: answers
@@ -100,6 +101,11 @@ export class FakeOpenAi {
     }
     if (behaviour?.kind === 'hang') {
       this.hung.add(res);
+      return;
+    }
+    if (behaviour?.kind === 'raw') {
+      res.writeHead(200, { 'content-type': behaviour.contentType });
+      res.end(behaviour.body);
       return;
     }
     if (behaviour?.kind === 'reset') {

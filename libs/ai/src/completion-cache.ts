@@ -93,7 +93,8 @@ export class CompletionCache {
   }
 
   async complete(call: CompletionCall): Promise<CompletionAnswer> {
-    const { request, controls = {} } = call;
+    const request = call.request;
+    const controls = call.controls ?? {};
     const model = request.model;
     if (!this.isCacheable(request)) {
       const result = await this.callProvider(request, call.onToken);

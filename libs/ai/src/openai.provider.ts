@@ -27,11 +27,13 @@ export interface OpenAiProviderOptions {
 
 /** Largest answer accepted (characters): a provider that streams without end fails instead of filling the heap. */
 const MAX_ANSWER_CHARS = 1_000_000;
-/** Longest backoff between two attempts (ms). */
+/** Largest token count kept (Postgres `integer`). */
+const MAX_TOKEN_COUNT = 2_147_483_647;
+/** Longest backoff between two attempts (ms); a `Retry-After` beyond it ends the retries. */
 const MAX_BACKOFF_MS = 10_000;
 
 interface ChatCompletionBody {
-  choices?: Array<{ message?: { content?: unknown }; delta?: { content?: unknown } }>;
+  choices?: Array<{ message?: { content?: unknown }; delta?: { content?: unknown }; finish_reason?: unknown }>;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   model?: unknown;
 }
@@ -65,7 +67,10 @@ export class OpenAiProvider implements AiProvider {
             : new AiProviderError('protocol', 'AI call failed', { cause: error });
         if (passedOn || attempt >= this.options.maxRetries || !retryable(failure) || request.signal?.aborted)
           throw failure;
-        const delay = this.backoff(attempt, (failure.cause as { retryAfterMs?: number } | undefined)?.retryAfterMs);
+        const retryAfter = (failure.cause as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+        // A provider that asks for a longer pause than we would wait is not retried into another 429.
+        if (retryAfter !== undefined && retryAfter > MAX_BACKOFF_MS) throw failure;
+        const delay = this.backoff(attempt, retryAfter);
         this.options.onRetry?.(attempt + 1, failure, delay);
         await sleep(delay, undefined, { signal: request.signal }).catch(() => {
           throw new AiProviderError('aborted', 'The AI call was aborted', { cause: failure });
@@ -75,7 +80,7 @@ export class OpenAiProvider implements AiProvider {
   }
 
   private backoff(attempt: number, retryAfterMs: number | undefined): number {
-    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, MAX_BACKOFF_MS);
+    if (retryAfterMs !== undefined) return retryAfterMs;
     const base = (this.options.retryBaseMs ?? 250) * 2 ** attempt;
     return Math.min(MAX_BACKOFF_MS, Math.round(base * (0.5 + Math.random() / 2)));
   }
@@ -110,7 +115,7 @@ export class OpenAiProvider implements AiProvider {
           cause: { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) },
         });
       }
-      const answer = stream ? await readStream(response, onToken) : readJson(await response.json());
+      const answer = stream ? await readStream(response, onToken) : readJson(await readCappedJson(response));
       return finish(answer, request);
     } catch (error) {
       throw classify(error, deadline, request.signal);
@@ -132,53 +137,100 @@ function readJson(body: unknown): RawAnswer {
   return { content, ...usageOf(parsed), ...(typeof parsed.model === 'string' && { model: parsed.model }) };
 }
 
+/** The body as JSON, refusing one over `MAX_ANSWER_CHARS` × 4 bytes (a UTF-8 character is at most 4). */
+async function readCappedJson(response: Response): Promise<unknown> {
+  if (!response.body) throw new AiProviderError('protocol', 'The AI provider sent no answer');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
+    size += bytes.byteLength;
+    if (size > MAX_ANSWER_CHARS * 4)
+      throw new AiProviderError('protocol', 'The AI provider sent an answer over the size limit');
+    chunks.push(bytes);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * Server-sent events of a streamed completion: `data:` lines (CRLF, LF or CR
+ * line ends; a multi-line event's data joined with `\n`), ended by
+ * `data: [DONE]`. A stream that stops before `[DONE]` (or a `finish_reason`)
+ * is a failure: a cut-off answer must not be stored as a whole one.
+ */
 async function readStream(response: Response, onToken: TokenSink): Promise<RawAnswer> {
   if (!response.body) throw new AiProviderError('protocol', 'The AI provider sent no stream');
   const decoder = new TextDecoder();
   const answer: RawAnswer = { content: '' };
   let buffered = '';
+  let data: string[] = [];
   let done = false;
+  let finished = false;
+  const dispatch = () => {
+    if (data.length === 0) return;
+    const payload = data.join('\n');
+    data = [];
+    if (payload.trim() === '[DONE]') {
+      done = true;
+      return;
+    }
+    let chunk: ChatCompletionBody;
+    try {
+      chunk = JSON.parse(payload) as ChatCompletionBody;
+    } catch (cause) {
+      throw new AiProviderError('protocol', 'The AI provider sent an unreadable stream', { cause });
+    }
+    const choice = chunk.choices?.[0];
+    const text = choice?.delta?.content;
+    if (typeof text === 'string' && text.length > 0) {
+      answer.content += text;
+      if (answer.content.length > MAX_ANSWER_CHARS)
+        throw new AiProviderError('protocol', 'The AI provider sent an answer over the size limit');
+      onToken(text);
+    }
+    if (typeof choice?.finish_reason === 'string') finished = true;
+    Object.assign(answer, usageOf(chunk));
+    if (typeof chunk.model === 'string') answer.model = chunk.model;
+  };
+  const line = (text: string) => {
+    if (text === '') dispatch();
+    else if (text.startsWith('data:')) data.push(text.slice(text.startsWith('data: ') ? 6 : 5));
+  };
+  const drain = (final: boolean) => {
+    for (;;) {
+      const end = buffered.search(/\r\n|\r|\n/);
+      if (end < 0 || (!final && end === buffered.length - 1 && buffered.endsWith('\r'))) break;
+      const width = buffered.startsWith('\r\n', end) ? 2 : 1;
+      line(buffered.slice(0, end));
+      buffered = buffered.slice(end + width);
+      if (done) return;
+    }
+    if (final && buffered !== '') {
+      line(buffered);
+      buffered = '';
+    }
+    if (final) dispatch();
+  };
   for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
     buffered += decoder.decode(bytes, { stream: true });
-    let newline: number;
-    while (!done && (newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trimEnd();
-      buffered = buffered.slice(newline + 1);
-      if (!line.startsWith('data:')) continue;
-      const data = line.slice(5).trim();
-      if (data === '[DONE]') {
-        done = true;
-        break;
-      }
-      let chunk: ChatCompletionBody;
-      try {
-        chunk = JSON.parse(data) as ChatCompletionBody;
-      } catch (cause) {
-        throw new AiProviderError('protocol', 'The AI provider sent an unreadable stream', { cause });
-      }
-      const text = chunk.choices?.[0]?.delta?.content;
-      if (typeof text === 'string' && text.length > 0) {
-        answer.content += text;
-        if (answer.content.length > MAX_ANSWER_CHARS)
-          throw new AiProviderError('protocol', 'The AI provider sent an answer over the size limit');
-        onToken(text);
-      }
-      Object.assign(answer, usageOf(chunk));
-      if (typeof chunk.model === 'string') answer.model = chunk.model;
-    }
+    drain(false);
+    if (done) break;
     if (buffered.length > MAX_ANSWER_CHARS)
       throw new AiProviderError('protocol', 'The AI provider sent a line over the size limit');
-    if (done) break;
   }
-  if (!done && answer.content === '') throw new AiProviderError('protocol', 'The AI provider ended the stream early');
+  if (!done) {
+    buffered += decoder.decode();
+    drain(true);
+  }
+  if (!done && !finished) throw new AiProviderError('protocol', 'The AI provider ended the stream early');
   return answer;
 }
 
 function usageOf(body: ChatCompletionBody): Pick<RawAnswer, 'promptTokens' | 'completionTokens'> {
   const usage = body.usage;
   if (!usage) return {};
+  // Clamped to Postgres's integer: a provider's count is stored with the message.
   const count = (value: unknown) =>
-    Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+    Number.isSafeInteger(value) && (value as number) >= 0 ? Math.min(value as number, MAX_TOKEN_COUNT) : undefined;
   const promptTokens = count(usage.prompt_tokens);
   const completionTokens = count(usage.completion_tokens);
   return {
@@ -190,7 +242,8 @@ function usageOf(body: ChatCompletionBody): Pick<RawAnswer, 'promptTokens' | 'co
 function finish(answer: RawAnswer, request: CompletionRequest): CompletionResult {
   const estimated = answer.promptTokens === undefined || answer.completionTokens === undefined;
   return {
-    content: answer.content,
+    // Postgres text cannot hold U+0000: replaced before the answer is cached or stored.
+    content: answer.content.replaceAll('\u0000', '\ufffd'),
     promptTokens: answer.promptTokens ?? estimatePromptTokens(request.messages),
     completionTokens: answer.completionTokens ?? estimateTokens(answer.content),
     model: answer.model ?? request.model,

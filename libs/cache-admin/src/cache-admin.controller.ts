@@ -96,8 +96,10 @@ export class CacheAdminController {
   async warm(
     @CurrentUser() admin: AuthenticatedUser,
     @Param('kind') kind: string,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUUIDPipe) raw: string,
   ): Promise<{ warmed: string; id: string }> {
+    // The canonical spelling: cache keys and tags are strings.
+    const id = raw.toLowerCase();
     const warmer = this.hooks.warmer(kind);
     if (!warmer)
       throw new NotFoundException(
@@ -133,7 +135,11 @@ export class CacheAdminController {
   /** Drops every cached view of a user (the app decides which those are). */
   @Delete('invalidate/users/:id')
   @HttpCode(204)
-  async invalidateUser(@CurrentUser() admin: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async invalidateUser(
+    @CurrentUser() admin: AuthenticatedUser,
+    @Param('id', ParseUUIDPipe) raw: string,
+  ): Promise<void> {
+    const id = raw.toLowerCase();
     await this.audited(admin, 'invalidate.user', id, async () => {
       const done = this.hooks.invalidateUser(id);
       if (!done) throw new NotFoundException('This app registered no user invalidation');

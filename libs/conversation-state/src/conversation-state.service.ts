@@ -163,7 +163,7 @@ export class ConversationStateService {
       const history = await this.history(tx, id, seq, content);
       const messages = tx.getRepository(MessageEntity);
       const [user, assistant] = await messages.save([
-        messages.create({ conversationId: id, seq, role: 'user', content, status: 'complete', authorId }),
+        messages.create({ conversationId: id, seq, role: 'user', content, status: 'pending', authorId }),
         messages.create({ conversationId: id, seq: seq + 1, role: 'assistant', content: '', status: 'pending' }),
       ]);
       conversation.lastSeq = seq + 1;
@@ -188,23 +188,30 @@ export class ConversationStateService {
     return exchange;
   }
 
-  /** Stores the answer in the reserved place; the stored message. */
-  async finishExchange(exchange: Exchange, answer: ExchangeAnswer): Promise<MessageView> {
-    const messages = this.db.getRepository(MessageEntity);
-    await messages.update(
-      { id: exchange.assistantMessage.id, status: 'pending' },
-      {
-        content: answer.content,
-        status: 'complete',
-        promptTokens: answer.promptTokens,
-        completionTokens: answer.completionTokens,
-        cached: answer.cached,
-      },
-    );
+  /** Stores the answer in the reserved place and completes the exchange, in one transaction; both messages as stored. */
+  async finishExchange(
+    exchange: Exchange,
+    answer: ExchangeAnswer,
+  ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
+    const fields = {
+      content: answer.content,
+      status: 'complete' as const,
+      promptTokens: answer.promptTokens,
+      completionTokens: answer.completionTokens,
+      cached: answer.cached,
+    };
+    await this.db.transaction(async (tx) => {
+      const messages = tx.getRepository(MessageEntity);
+      await messages.update({ id: exchange.assistantMessage.id, status: 'pending' }, fields);
+      await messages.update({ id: exchange.userMessage.id, status: 'pending' }, { status: 'complete' });
+    });
     await this.invalidate(exchange.conversation.id);
-    const stored = await messages.findOneBy({ id: exchange.assistantMessage.id });
-    // Deleted meanwhile (the conversation with it): the answer as it would have been stored.
-    return stored ? toMessageView(stored) : { ...exchange.assistantMessage, ...answer, status: 'complete' };
+    // The reserved rows with the answer (nothing else of them changes); if the
+    // conversation was deleted meanwhile, the exchange as it would have been stored.
+    return {
+      userMessage: { ...exchange.userMessage, status: 'complete' },
+      assistantMessage: { ...exchange.assistantMessage, ...fields },
+    };
   }
 
   /** The provider failed: both messages of the exchange are marked `failed` (kept, never shown to the model). */

@@ -6,7 +6,7 @@ import type { MessageEntity, MessageStatus } from './entities/message.entity';
 export interface ConversationView {
   id: string;
   boardroomId: string;
-  createdBy: string;
+  createdBy: string | null;
   title: string;
   model: string;
   systemPrompt: string | null;

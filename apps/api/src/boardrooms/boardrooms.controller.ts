@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthenticatedUser } from '@app/auth';
 import { HttpCache } from '@app/http-cache';
@@ -6,6 +6,7 @@ import { PaginationQuery, type Page } from '../common/pagination.dto';
 import type { BoardroomView } from './boardroom.view';
 import { AddMemberDto, CreateBoardroomDto, UpdateBoardroomDto } from './boardrooms.dto';
 import { BoardroomsService } from './boardrooms.service';
+import { CanonicalUuidPipe } from '../common/uuid.pipe';
 
 /** `/api/v1/boardrooms`: members read, owners write, admins everything. */
 @ApiTags('boardrooms')
@@ -31,14 +32,14 @@ export class BoardroomsController {
   // its dependencies, so removing the member invalidates it.
   @Get(':id')
   @HttpCache({ query: [] })
-  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<BoardroomView> {
+  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', CanonicalUuidPipe) id: string): Promise<BoardroomView> {
     return this.boardrooms.get(caller, id);
   }
 
   @Patch(':id')
   update(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', CanonicalUuidPipe) id: string,
     @Body() body: UpdateBoardroomDto,
   ): Promise<BoardroomView> {
     return this.boardrooms.update(caller, id, body);
@@ -46,14 +47,14 @@ export class BoardroomsController {
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  remove(@CurrentUser() caller: AuthenticatedUser, @Param('id', CanonicalUuidPipe) id: string): Promise<void> {
     return this.boardrooms.remove(caller, id);
   }
 
   @Post(':id/members')
   addMember(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', CanonicalUuidPipe) id: string,
     @Body() body: AddMemberDto,
   ): Promise<BoardroomView> {
     return this.boardrooms.addMember(caller, id, body);
@@ -63,8 +64,8 @@ export class BoardroomsController {
   @HttpCode(204)
   removeMember(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('userId', ParseUUIDPipe) userId: string,
+    @Param('id', CanonicalUuidPipe) id: string,
+    @Param('userId', CanonicalUuidPipe) userId: string,
   ): Promise<void> {
     return this.boardrooms.removeMember(caller, id, userId);
   }

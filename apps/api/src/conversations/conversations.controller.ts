@@ -1,17 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '@app/auth';
@@ -20,6 +7,7 @@ import { HttpCache } from '@app/http-cache';
 import { CreateConversationDto, MessagesQuery, PostMessageDto, UpdateConversationDto } from './conversations.dto';
 import { ConversationsService, type PostedExchange } from './conversations.service';
 import { streamExchange, wantsEventStream } from './event-stream';
+import { CanonicalUuidPipe } from '../common/uuid.pipe';
 
 /** `/api/v1/boardrooms/:id/conversations`: start a conversation in a boardroom (members). */
 @ApiTags('conversations')
@@ -31,7 +19,7 @@ export class BoardroomConversationsController {
   @Post()
   create(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('boardroomId', ParseUUIDPipe) boardroomId: string,
+    @Param('boardroomId', CanonicalUuidPipe) boardroomId: string,
     @Body() body: CreateConversationDto,
   ): Promise<ConversationState> {
     return this.conversations.create(caller, boardroomId, body);
@@ -48,14 +36,17 @@ export class ConversationsController {
   // Per user: membership is checked in the service, and is one of the response's dependencies.
   @Get(':id')
   @HttpCache({ query: [] })
-  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<ConversationState> {
+  get(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('id', CanonicalUuidPipe) id: string,
+  ): Promise<ConversationState> {
     return this.conversations.get(caller, id);
   }
 
   @Patch(':id')
   update(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', CanonicalUuidPipe) id: string,
     @Body() body: UpdateConversationDto,
   ): Promise<ConversationState> {
     return this.conversations.update(caller, id, body);
@@ -63,7 +54,7 @@ export class ConversationsController {
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  remove(@CurrentUser() caller: AuthenticatedUser, @Param('id', CanonicalUuidPipe) id: string): Promise<void> {
     return this.conversations.remove(caller, id);
   }
 
@@ -71,7 +62,7 @@ export class ConversationsController {
   @HttpCache({ query: ['afterSeq', 'limit'] })
   messages(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', CanonicalUuidPipe) id: string,
     @Query() query: MessagesQuery,
   ): Promise<MessageView[]> {
     return this.conversations.messages(caller, id, query);
@@ -88,7 +79,7 @@ export class ConversationsController {
   @ApiProduces('application/json', 'text/event-stream')
   async post(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', CanonicalUuidPipe) id: string,
     @Body() body: PostMessageDto,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,

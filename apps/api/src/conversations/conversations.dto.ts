@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsInt,
@@ -19,6 +19,20 @@ import { IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decora
 
 /** A conversation's title, as its `varchar(200)` column holds it: trimmed, 1 to 200 characters, no NUL. */
 const TitleField = () => applyDecorators(Trim(), IsString(), Length(1, 200), NoNulCharacter());
+
+/**
+ * A query integer in its one canonical spelling (`7`, not `07`, `+7`, `7e0`
+ * or `0x7`): the HTTP cache keys on the query text, so every other spelling
+ * of the same page would be another entry. Anything else becomes NaN (a 400).
+ */
+const CanonicalInteger = () =>
+  Transform(({ value }: { value: unknown }) =>
+    value === undefined || typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^(0|[1-9]\d{0,9})$/.test(value)
+        ? Number(value)
+        : NaN,
+  );
 
 /** Largest `context` object, as JSON (characters). */
 export const MAX_CONTEXT_CHARS = 64 * 1024;
@@ -99,7 +113,8 @@ export class PostMessageDto {
   content: string;
 
   @ApiPropertyOptional({ type: CacheControlsDto })
-  @IsOptional()
+  @IsOptionalNonNull()
+  @IsObject()
   @ValidateNested()
   @Type(() => CacheControlsDto)
   cache?: CacheControlsDto;
@@ -123,16 +138,16 @@ export class PostMessageDto {
 export class MessagesQuery {
   @ApiPropertyOptional({ minimum: 0, default: 0 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @CanonicalInteger()
+  @IsInt({ message: 'afterSeq must be an integer written without sign, leading zeros or exponent' })
   @Min(0)
   @Max(2_147_483_647)
   afterSeq: number = 0;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @CanonicalInteger()
+  @IsInt({ message: 'limit must be an integer written without sign, leading zeros or exponent' })
   @Min(1)
   @Max(200)
   limit: number = 50;

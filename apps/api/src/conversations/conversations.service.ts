@@ -12,7 +12,7 @@ import {
   type MessageView,
 } from '@app/conversation-state';
 import { BoardroomsService } from '../boardrooms/boardrooms.service';
-import { DomainError } from '../common/domain.errors';
+import { DomainError, FOREIGN_KEY_VIOLATION, pgCode } from '../common/domain.errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
 import {
@@ -75,17 +75,23 @@ export class ConversationsService implements OnModuleInit {
     boardroomId: string,
     input: CreateConversationDto,
   ): Promise<ConversationState> {
+    await this.boardrooms.requireRole(caller, boardroomId, ['owner', 'member']);
     const model = input.model ?? this.config.ai.model;
     if (!this.config.ai.models.includes(model))
       throw new BadRequestException(`model must be one of: ${this.config.ai.models.join(', ')}`);
-    await this.boardrooms.requireRole(caller, boardroomId, ['owner', 'member']);
-    return this.state.create({
-      boardroomId,
-      createdBy: caller.id,
-      title: input.title ?? 'New conversation',
-      model,
-      systemPrompt: input.systemPrompt ?? null,
-    });
+    try {
+      return await this.state.create({
+        boardroomId,
+        createdBy: caller.id,
+        title: input.title ?? 'New conversation',
+        model,
+        systemPrompt: input.systemPrompt ?? null,
+      });
+    } catch (error) {
+      // An admin passes the role check for any id: a boardroom that does not exist (or just went) is a 404.
+      if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw DomainError.notFound('Boardroom');
+      throw error;
+    }
   }
 
   /** The hot state: the conversation and its recent messages. */
@@ -129,6 +135,8 @@ export class ConversationsService implements OnModuleInit {
     const conversation = await this.visible(caller, id);
     const content = dto.content;
     if (content.trim() === '') throw new BadRequestException('content must not be empty');
+    if (!this.config.ai.models.includes(conversation.model))
+      throw new BadRequestException(`This conversation's model (${conversation.model}) is no longer offered`);
     const max = this.config.conversations.maxContentChars;
     if (content.length > max) throw new BadRequestException(`content must be at most ${max} characters`);
     let exchange: Exchange;
@@ -159,13 +167,13 @@ export class ConversationsService implements OnModuleInit {
         controls: dto.cache,
         onToken,
       });
-      const assistantMessage = await this.state.finishExchange(exchange, {
+      const stored = await this.state.finishExchange(exchange, {
         content: answer.content,
         promptTokens: answer.promptTokens,
         completionTokens: answer.completionTokens,
         cached: answer.cached,
       });
-      return { userMessage: exchange.userMessage, assistantMessage, cached: answer.cached, stale: answer.stale };
+      return { ...stored, cached: answer.cached, stale: answer.stale };
     } catch (error) {
       await this.state
         .failExchange(exchange)

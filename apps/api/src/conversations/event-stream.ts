@@ -3,8 +3,12 @@ import type { FastifyReply } from 'fastify';
 import type { TokenSink } from '@app/ai';
 import { isDatabaseUnavailable } from '../http/database-errors';
 import { domainError } from '../http/domain-errors';
+import { securityHeaderValues } from '../http/security-headers';
 
 const logger = new Logger('EventStream');
+
+/** A hijacked reply skips the app's onSend hook: the stream sets the same security headers itself. */
+const SECURITY_HEADERS = securityHeaderValues();
 
 /** Whether the client asked for server-sent events (`Accept: text/event-stream`). */
 export function wantsEventStream(accept: string | undefined): boolean {
@@ -26,9 +30,9 @@ export async function streamExchange<T>(
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    ...SECURITY_HEADERS,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
     // Proxies (nginx) must pass each event on at once.
     'x-accel-buffering': 'no',
     'x-request-id': String(reply.request.id),

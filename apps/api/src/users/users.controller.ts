@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthenticatedUser, type PublicUser } from '@app/auth';
 import { HttpCache } from '@app/http-cache';
 import { PaginationQuery, type Page } from '../common/pagination.dto';
 import { UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
+import { CanonicalUuidPipe } from '../common/uuid.pipe';
 
 /** `/api/v1/users`: cached reads for any user, writes by the user themself or an admin. */
 @ApiTags('users')
@@ -23,14 +24,14 @@ export class UsersController {
 
   @Get(':id')
   @HttpCache({ scope: 'shared', query: [] })
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<PublicUser> {
+  get(@Param('id', CanonicalUuidPipe) id: string): Promise<PublicUser> {
     return this.users.get(id);
   }
 
   @Patch(':id')
   update(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', CanonicalUuidPipe) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<PublicUser> {
     return this.users.update(caller, id, body);
@@ -39,7 +40,7 @@ export class UsersController {
   @Delete(':id')
   @HttpCode(204)
   @Roles('admin')
-  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  remove(@Param('id', CanonicalUuidPipe) id: string): Promise<void> {
     return this.users.remove(id);
   }
 }

@@ -9,8 +9,9 @@ export class ConversationEntity {
   @Column({ name: 'boardroom_id', type: 'uuid' })
   boardroomId: string;
 
-  @Column({ name: 'created_by', type: 'uuid' })
-  createdBy: string;
+  /** Null once the creator's account is deleted (the conversation stays with the boardroom). */
+  @Column({ name: 'created_by', type: 'uuid', nullable: true })
+  createdBy: string | null;
 
   @Column({ type: 'varchar', length: 200 })
   title: string;

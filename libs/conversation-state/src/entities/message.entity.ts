@@ -2,10 +2,11 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
 import type { ChatRole } from '@app/ai';
 
 /**
- * A message's life: a user message is `complete` when stored; an assistant
- * message is `pending` while the provider answers, then `complete`; when the
- * provider fails, both messages of the exchange become `failed` (kept, so
- * `seq` stays contiguous, and never shown to the model again).
+ * A message's life: both messages of an exchange are `pending` while the
+ * provider answers (the user message stored, the answer's place reserved),
+ * then `complete` together; when the provider fails, both become `failed`
+ * (kept, so `seq` stays contiguous). Only `complete` messages are shown to
+ * the model, so an exchange cut short by a crash never enters a prompt.
  */
 export type MessageStatus = 'pending' | 'complete' | 'failed';
 

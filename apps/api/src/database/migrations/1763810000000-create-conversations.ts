@@ -4,7 +4,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * AI conversations and their messages. `(conversation_id, seq)` is unique:
  * appends take the conversation's row lock and hand out `last_seq + 1`, and
  * the constraint is the safety net. Deleting a boardroom deletes its
- * conversations (the cached copies expire or are dropped by the service).
+ * conversations (the cached copies expire or are dropped by the service);
+ * deleting their creator keeps them (`created_by` becomes null): they belong
+ * to the boardroom.
  */
 export class CreateConversations1763810000000 implements MigrationInterface {
   name = 'CreateConversations1763810000000';
@@ -14,7 +16,7 @@ export class CreateConversations1763810000000 implements MigrationInterface {
       CREATE TABLE "conversations" (
         "id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         "boardroom_id" uuid NOT NULL REFERENCES "boardrooms" ("id") ON DELETE CASCADE,
-        "created_by" uuid NOT NULL REFERENCES "users" ("id") ON DELETE CASCADE,
+        "created_by" uuid REFERENCES "users" ("id") ON DELETE SET NULL,
         "title" varchar(200) NOT NULL,
         "model" varchar(100) NOT NULL,
         "system_prompt" text,
