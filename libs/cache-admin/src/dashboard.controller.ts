@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -32,9 +32,21 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-/** The dashboard's files, read once at boot: ours beside this file, uPlot (the charts) from its npm package. */
+/**
+ * Where the dashboard's own files are: beside this file (the Nest build copies
+ * them to `dist/`, and Jest runs the sources), or in the sources from the
+ * project root (a plain `tsc` build, as the benchmarks make, copies no assets).
+ */
+function dashboardDir(): string {
+  const candidates = [join(__dirname, 'dashboard'), resolve('libs', 'cache-admin', 'src', 'dashboard')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'admin.html')));
+  if (!found) throw new Error(`the admin dashboard's files are missing (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** The dashboard's files, read once at boot: ours (see `dashboardDir`), uPlot (the charts) from its npm package. */
 function loadAssets(): Map<string, Asset> {
-  const dir = join(__dirname, 'dashboard');
+  const dir = dashboardDir();
   const files: Array<[name: string, path: string]> = [
     ['admin.html', join(dir, 'admin.html')],
     ['admin.js', join(dir, 'admin.js')],
