@@ -90,6 +90,8 @@ describe('Cache admin API', () => {
     const after = (await apiCall(b, 'GET', '/cache/stats', adminToken)).json();
     expect(hitsOf(after)).toBeGreaterThan(hitsOf(before));
     expect(after.redis.memory.used_memory).toMatch(/^\d+$/);
+    expect(after.l1.query.entries).toBeGreaterThan(0);
+    expect(after.l1.query.bytes).toBeGreaterThan(0);
     expect(Array.isArray(after.slowlog)).toBe(true);
     expect(after.ai).toEqual(expect.any(Array));
     expect(after.http.outcomes).toEqual(expect.objectContaining({ HIT: expect.any(Number) }));

@@ -73,6 +73,7 @@ export class CacheAdminController {
   async stats() {
     return {
       namespaces: this.cache.stats(),
+      l1: this.cache.l1ByNamespace(),
       locks: this.cache.lockStats(),
       status: this.cache.status(),
       redis: await this.redisInfo(),

@@ -66,6 +66,11 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
     return this.cache.lock;
   }
 
+  /** L1 entries and bytes per namespace on this instance (O(n) over L1: for the admin API). */
+  l1ByNamespace(): Record<string, { entries: number; bytes: number }> {
+    return this.cache.l1ByNamespace();
+  }
+
   /** Lock acquisitions since start, by outcome (loader leases included). */
   lockStats(): LockCounters {
     return this.cache.stats.lockSnapshot();

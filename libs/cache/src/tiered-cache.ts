@@ -188,6 +188,19 @@ export class TieredCache {
     return true;
   }
 
+  /** L1 entries and bytes per namespace (O(n) over L1: admin figures). */
+  l1ByNamespace(): Record<string, { entries: number; bytes: number }> {
+    const start = this.keys.entry('', '').length - 1;
+    const result: Record<string, { entries: number; bytes: number }> = {};
+    for (const [key, size] of this.l1.sizes()) {
+      const namespace = key.slice(start, key.indexOf(':', start));
+      const figures = (result[namespace] ??= { entries: 0, bytes: 0 });
+      figures.entries++;
+      figures.bytes += size;
+    }
+    return result;
+  }
+
   /** 'listening', 'down', or 'none' (no second channel). */
   get channelState(): 'listening' | 'down' | 'none' {
     if (!this.channel) return 'none';

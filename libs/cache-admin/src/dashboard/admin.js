@@ -101,7 +101,7 @@
       ]);
       renderHealth(health);
       renderCharts(stats.samples);
-      renderNamespaces(stats.namespaces);
+      renderNamespaces(stats.namespaces, stats.l1);
       renderAi(stats.ai);
       renderHttp(stats.http);
       renderAudit(audit.items);
@@ -201,12 +201,24 @@
     $('chart-ratio').dataset.points = String(s.x.length);
   }
 
-  function renderNamespaces(namespaces) {
+  function renderNamespaces(namespaces, l1) {
     const body = $('namespaces').tBodies[0];
     const rows = [];
     for (const [name, layers] of Object.entries(namespaces).sort(([a], [b]) => a.localeCompare(b))) {
       for (const [layer, c] of Object.entries(layers)) {
-        const tr = row([name, layer, c.hits, c.misses, pct(c.hitRatio), c.staleHits, c.sets, c.deletes, c.errors]);
+        const size = layer === 'l1' && l1[name] ? `${l1[name].entries} / ${fmt(l1[name].bytes / 1024, 1)} KiB` : '';
+        const tr = row([
+          name,
+          layer,
+          c.hits,
+          c.misses,
+          pct(c.hitRatio),
+          c.staleHits,
+          c.sets,
+          c.deletes,
+          c.errors,
+          size,
+        ]);
         tr.dataset.namespace = name;
         tr.dataset.layer = layer;
         rows.push(tr);

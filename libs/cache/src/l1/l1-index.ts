@@ -22,6 +22,11 @@ export class L1Index {
     return this.store.bytes;
   }
 
+  /** Every key with its size (O(n); see `WTinyLfu.sizes`). */
+  sizes(): IterableIterator<[key: string, size: number]> {
+    return this.store.sizes();
+  }
+
   get(key: string): L1Entry | undefined {
     return this.store.get(key);
   }

@@ -134,6 +134,11 @@ export class WTinyLfu<V> {
     this.sketch = new FrequencySketch(maxEntries);
   }
 
+  /** Every key with its size, in no particular order (O(n): for admin figures, not for the request path). */
+  *sizes(): IterableIterator<[key: string, size: number]> {
+    for (const [key, node] of this.map) yield [key, node.size];
+  }
+
   /** The value, or undefined. Counts the access in the frequency sketch. O(1). */
   get(key: string): V | undefined {
     const node = this.map.get(key);
