@@ -194,3 +194,26 @@ describe('CompletionCache', () => {
     expect(replayed.length).toBeGreaterThan(2);
   });
 });
+
+describe('CompletionCache behind a provider slower than the cache’s lock wait', () => {
+  let cluster: CacheCluster;
+  beforeAll(async () => {
+    // The core's default wait is 5 s; here 200 ms, so a 1 s provider outlasts it.
+    cluster = await startCacheCluster(2, { lockWaitMs: 200 });
+  });
+  afterAll(() => cluster?.close());
+
+  it('still calls the provider once for identical requests on two instances (its own, longer wait)', async () => {
+    const provider = new CountingProvider();
+    provider.latencyMs = 1_000;
+    const [a, b] = cluster.instances.map(
+      (instance) => new CompletionCache(instance.cache, new AiLedger(), resolveAiOptions({ provider })),
+    );
+    const answers = await Promise.all([
+      a.complete({ request: ask('slow'), audience: room }),
+      b.complete({ request: ask('slow'), audience: room }),
+    ]);
+    expect(provider.calls).toBe(1);
+    expect(answers.map((answer) => answer.cached).sort()).toEqual([false, true]);
+  });
+});

@@ -103,6 +103,8 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         scope: config.ai.cache.scope,
         cacheModels: config.ai.cache.models,
         prices: config.ai.prices,
+        // Every attempt's deadline plus the longest backoffs: a waiting instance never asks the provider twice.
+        lockWaitMs: config.ai.timeoutMs * (config.ai.maxRetries + 1) + 10_000 * config.ai.maxRetries,
       }),
     }),
     ConversationStateModule.forRootAsync({

@@ -25,6 +25,12 @@ export interface AiModuleOptions {
   prices?: PriceTable;
   /** Namespace of the entries in the cache. @default 'ai' */
   namespace?: string;
+  /**
+   * How long an identical request on another instance waits for the one
+   * being answered before asking the provider itself: at least the
+   * provider's longest answer time. @default 120000
+   */
+  lockWaitMs?: number;
 }
 
 export interface ResolvedAiOptions {
@@ -35,6 +41,7 @@ export interface ResolvedAiOptions {
   cacheModels: ReadonlySet<string>;
   prices: PriceTable;
   namespace: string;
+  lockWaitMs: number;
 }
 
 export function resolveAiOptions(options: AiModuleOptions): ResolvedAiOptions {
@@ -45,6 +52,7 @@ export function resolveAiOptions(options: AiModuleOptions): ResolvedAiOptions {
   };
   positive('ttl', options.ttl, 1000);
   positive('grace', options.grace, 0);
+  positive('lockWaitMs', options.lockWaitMs, 0);
   const scope = options.scope ?? 'boardroom';
   if (!['global', 'boardroom', 'user'].includes(scope))
     throw new AiArgumentError(`AiModule scope must be global, boardroom or user, got ${String(scope)}`);
@@ -56,5 +64,6 @@ export function resolveAiOptions(options: AiModuleOptions): ResolvedAiOptions {
     cacheModels: new Set(options.cacheModels ?? []),
     prices: options.prices ?? {},
     namespace: options.namespace ?? DEFAULT_AI_NAMESPACE,
+    lockWaitMs: options.lockWaitMs ?? 120_000,
   };
 }

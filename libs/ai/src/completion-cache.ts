@@ -125,6 +125,7 @@ export class CompletionCache {
       value = await this.cache.getOrSet(key, loader, {
         ...setOptions,
         lockAcrossInstances: true,
+        lockWaitMs: this.options.lockWaitMs,
         cacheable: () => store,
       });
     } catch (error) {

@@ -39,6 +39,12 @@ export interface GetOrSetOptions<T = unknown> extends SetOptions<T> {
    */
   lockAcrossInstances?: boolean;
   /**
+   * With `lockAcrossInstances`: how long a call waits for another instance's
+   * load before loading itself (a loader slower than this is run twice; the
+   * lease is renewed while its holder loads). @default the module's `lockWaitMs`
+   */
+  lockWaitMs?: number;
+  /**
    * Refresh-ahead: when a hit finds less than this fraction of the TTL left,
    * the value is returned at once and reloaded in the background (one
    * reload per key), so hot keys do not expire under traffic. 0 disables it.

@@ -429,7 +429,10 @@ export class TieredCache {
     // deadline): the call keeps to L1. A lease or a write would wait another
     // deadline on a Redis that just missed one.
     const guard = remote?.guard;
-    const locked = options.lockAcrossInstances && remote ? await this.loaderLease(namespace, full, tags) : undefined;
+    const locked =
+      options.lockAcrossInstances && remote
+        ? await this.loaderLease(namespace, full, tags, options.lockWaitMs ?? this.options.lockWaitMs)
+        : undefined;
     if (locked?.filled) return locked.filled.value as T;
     const lease = locked?.lease;
     try {
@@ -457,10 +460,11 @@ export class TieredCache {
     namespace: string,
     full: string,
     tags: readonly string[] | undefined,
+    waitMs: number,
   ): Promise<{ lease?: Lease; filled?: L1Entry } | undefined> {
     if (!this.redisLock) return undefined;
     const name = this.keys.loaderLockName(full);
-    const deadline = Date.now() + this.options.lockWaitMs;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const attempt = await this.redisLock.attempt(name, { ttlMs: this.options.lockLeaseMs });
       if (attempt.lease) return { lease: attempt.lease };
