@@ -1,4 +1,5 @@
 import { AiLedger } from '@app/ai';
+import { ConversationStateService } from '@app/conversation-state';
 import { DataSource } from 'typeorm';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
@@ -268,6 +269,26 @@ describe('Conversations across two instances', () => {
     expect((await post(b, id, owner.token, { content: 'Try again' })).statusCode).toBe(201);
     expect(ai.requests.at(-1)!.body.messages).toEqual([{ role: 'user', content: 'Try again' }]);
     expect((await allMessages(a, id, owner.token)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('marks an exchange its process abandoned as failed, and drops the cached copies', async () => {
+    const owner = await user('Abandoned');
+    const id = await conversation(owner.token, await room(owner));
+    // What a process that died while the provider answered leaves behind: a begun exchange, never finished.
+    const exchange = await a.app.get(ConversationStateService).beginExchange(id, owner.id, 'never answered');
+    expect((await allMessages(b, id, owner.token)).map((m) => m.status)).toEqual(['pending', 'pending']);
+    const db = a.app.get(DataSource);
+    // Not old enough yet: left alone.
+    expect(await b.app.get(ConversationStateService).sweepPending()).toBe(0);
+    await db.query(
+      `UPDATE "conversation_messages" SET "created_at" = now() - interval '1 day' WHERE "id" IN ($1, $2)`,
+      [exchange.userMessage.id, exchange.assistantMessage.id],
+    );
+    expect(await b.app.get(ConversationStateService).sweepPending()).toBe(2);
+    expect((await allMessages(a, id, owner.token)).map((m) => m.status)).toEqual(['failed', 'failed']);
+    // The next question does not carry the abandoned one.
+    await post(a, id, owner.token, { content: 'a fresh start' });
+    expect(ai.requests.at(-1)!.body.messages).toEqual([{ role: 'user', content: 'a fresh start' }]);
   });
 
   it('keeps conversations to their boardroom: a non-member gets 404, a member may not delete another’s', async () => {

@@ -113,6 +113,8 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         ttl: config.conversations.ttlMs,
         maxMessages: config.conversations.maxMessages,
         maxTokens: config.conversations.maxTokens,
+        // Past the provider's longest answer (every attempt and backoff), with a minute to spare.
+        pendingTimeout: config.ai.timeoutMs * (config.ai.maxRetries + 1) + 10_000 * config.ai.maxRetries + 60_000,
       }),
     }),
     UsersModule,

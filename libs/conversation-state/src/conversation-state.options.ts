@@ -8,6 +8,14 @@ export interface ConversationStateModuleOptions {
   maxTokens?: number;
   /** Namespace of the hot copies in the cache. @default 'cv' */
   namespace?: string;
+  /**
+   * An exchange still `pending` this long after it was posted is marked
+   * `failed` (its process died while the provider answered); set it above the
+   * provider's longest answer time. @default 600000
+   */
+  pendingTimeout?: number;
+  /** How often each instance looks for such exchanges (ms); 0: never. @default 60000 */
+  sweepInterval?: number;
 }
 
 export interface ResolvedConversationStateOptions {
@@ -15,6 +23,8 @@ export interface ResolvedConversationStateOptions {
   maxMessages: number;
   maxTokens: number;
   namespace: string;
+  pendingTimeoutMs: number;
+  sweepIntervalMs: number;
 }
 
 export function resolveConversationStateOptions(
@@ -24,6 +34,8 @@ export function resolveConversationStateOptions(
     ['ttl', options.ttl, 1000],
     ['maxMessages', options.maxMessages, 1],
     ['maxTokens', options.maxTokens, 1],
+    ['pendingTimeout', options.pendingTimeout, 1000],
+    ['sweepInterval', options.sweepInterval, 0],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= min))
       throw new TypeError(`ConversationStateModule ${name} must be an integer >= ${min}, got ${value}`);
@@ -33,5 +45,7 @@ export function resolveConversationStateOptions(
     maxMessages: options.maxMessages ?? 50,
     maxTokens: options.maxTokens ?? 8000,
     namespace: options.namespace ?? 'cv',
+    pendingTimeoutMs: options.pendingTimeout ?? 600_000,
+    sweepIntervalMs: options.sweepInterval ?? 60_000,
   };
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, LessThan, MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import { estimateTokens, type ChatMessage } from '@app/ai';
@@ -62,9 +62,10 @@ export interface ExchangeAnswer {
  * each answer sits right after its question.
  */
 @Injectable()
-export class ConversationStateService {
+export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ConversationStateService.name);
   private readonly cache: NamespacedCache;
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -72,6 +73,42 @@ export class ConversationStateService {
     @Inject(CONVERSATION_STATE_OPTIONS) private readonly options: ResolvedConversationStateOptions,
   ) {
     this.cache = cacheService.namespace(options.namespace);
+  }
+
+  onModuleInit(): void {
+    if (this.options.sweepIntervalMs === 0) return;
+    this.sweeper = setInterval(() => {
+      this.sweepPending().catch((error: unknown) =>
+        this.logger.warn(`sweeping pending exchanges failed: ${String(error)}`),
+      );
+    }, this.options.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /**
+   * Marks `failed` every message still `pending` `pendingTimeout` after it
+   * was posted (an exchange whose process died while the provider answered),
+   * and drops the cached copies of their conversations. Every instance runs
+   * it; the update is idempotent. Resolves with the number of messages marked.
+   */
+  async sweepPending(): Promise<number> {
+    const rows: Array<{ conversation_id: string }> = await this.db.query(
+      `UPDATE "conversation_messages" SET "status" = 'failed'
+        WHERE "status" = 'pending' AND "created_at" < now() - make_interval(secs => $1)
+        RETURNING "conversation_id"`,
+      [this.options.pendingTimeoutMs / 1000],
+    );
+    const updated = Array.isArray(rows[0]) ? (rows[0] as Array<{ conversation_id: string }>) : rows;
+    const ids = [...new Set(updated.map((row) => row.conversation_id))];
+    if (ids.length > 0) {
+      await this.cache.invalidateTags(ids.map(conversationTag));
+      this.logger.warn(`marked ${updated.length} abandoned pending messages failed in ${ids.length} conversations`);
+    }
+    return updated.length;
   }
 
   async create(input: NewConversation): Promise<ConversationState> {
