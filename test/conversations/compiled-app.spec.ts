@@ -31,11 +31,7 @@ describe('Conversations in the compiled app', () => {
         LOG_LEVEL: 'debug',
         HTTP_LOG: 'true',
         JWT_SECRET: randomBytes(32).toString('hex'),
-        AI_PROVIDER: 'openai',
-        AI_BASE_URL: ai.baseUrl,
-        AI_MODEL: 'test-model',
-        AI_API_KEY: apiKey,
-        AI_MAX_RETRIES: '2',
+        ...ai.appEnv({ AI_API_KEY: apiKey, AI_MAX_RETRIES: '2' }),
       },
       cwd,
     );

@@ -30,11 +30,7 @@ describe('Conversations across two instances', () => {
     pair = await startAuthPair({
       THROTTLE_AUTH_LIMIT: '1000',
       THROTTLE_LIMIT: '0',
-      AI_PROVIDER: 'openai',
-      AI_BASE_URL: ai.baseUrl,
-      AI_MODEL: 'test-model',
-      AI_API_KEY: 'sk-conversations-test',
-      AI_MAX_RETRIES: '0',
+      ...ai.appEnv({ AI_API_KEY: 'sk-conversations-test' }),
       AI_PRICES: JSON.stringify({ 'test-model': { prompt: 1, completion: 2 } }),
     });
     ({ a, b } = pair);

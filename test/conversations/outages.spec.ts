@@ -21,10 +21,7 @@ describe('Conversations when Redis fails', () => {
     pair = await startAuthPair({
       THROTTLE_AUTH_LIMIT: '1000',
       THROTTLE_LIMIT: '0',
-      AI_PROVIDER: 'openai',
-      AI_BASE_URL: ai.baseUrl,
-      AI_MODEL: 'test-model',
-      AI_MAX_RETRIES: '0',
+      ...ai.appEnv(),
       REDIS_COMMAND_TIMEOUT_MS: '200',
       REDIS_RECONNECT_MAX_DELAY_MS: '200',
     });

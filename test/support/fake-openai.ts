@@ -56,6 +56,11 @@ export class FakeOpenAi {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
   }
 
+  /** The app's variables that point it at this endpoint (model `test-model`, no retries unless `env` says otherwise). */
+  appEnv(env: Record<string, string> = {}): Record<string, string> {
+    return { AI_PROVIDER: 'openai', AI_BASE_URL: this.baseUrl, AI_MODEL: 'test-model', AI_MAX_RETRIES: '0', ...env };
+  }
+
   /** Completion calls received. */
   get calls(): number {
     return this.requests.length;

@@ -14,7 +14,7 @@ import { RedisModule } from '@app/redis';
 import { AuthApiModule } from './auth/auth-api.module';
 import { BoardroomsModule } from './boardrooms/boardrooms.module';
 import { CacheAdminWiringModule } from './cache-admin/cache-admin-wiring';
-import { createAiProvider } from './conversations/ai-provider.factory';
+import { createAiProvider, providerMaxMs } from './conversations/ai-provider.factory';
 import { ConversationsModule } from './conversations/conversations.module';
 import { UsersModule } from './users/users.module';
 import type { AppConfig } from './config/app-config';
@@ -103,8 +103,8 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         scope: config.ai.cache.scope,
         cacheModels: config.ai.cache.models,
         prices: config.ai.prices,
-        // Every attempt's deadline plus the longest backoffs: a waiting instance never asks the provider twice.
-        lockWaitMs: config.ai.timeoutMs * (config.ai.maxRetries + 1) + 10_000 * config.ai.maxRetries,
+        // A waiting instance never asks the provider twice.
+        lockWaitMs: providerMaxMs(config.ai),
       }),
     }),
     ConversationStateModule.forRootAsync({
@@ -113,8 +113,8 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         ttl: config.conversations.ttlMs,
         maxMessages: config.conversations.maxMessages,
         maxTokens: config.conversations.maxTokens,
-        // Past the provider's longest answer (every attempt and backoff), with a minute to spare.
-        pendingTimeout: config.ai.timeoutMs * (config.ai.maxRetries + 1) + 10_000 * config.ai.maxRetries + 60_000,
+        // Past the provider's longest answer, with a minute to spare.
+        pendingTimeout: providerMaxMs(config.ai) + 60_000,
       }),
     }),
     UsersModule,

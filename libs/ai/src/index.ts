@@ -12,7 +12,7 @@ export {
   type TokenSink,
 } from './ai-provider';
 export { SimulatedProvider } from './simulated.provider';
-export { OpenAiProvider, type OpenAiProviderOptions } from './openai.provider';
+export { MAX_BACKOFF_MS, OpenAiProvider, type OpenAiProviderOptions } from './openai.provider';
 export {
   CompletionCache,
   completionKey,

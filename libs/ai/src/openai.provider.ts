@@ -30,7 +30,7 @@ const MAX_ANSWER_CHARS = 1_000_000;
 /** Largest token count kept (Postgres `integer`). */
 const MAX_TOKEN_COUNT = 2_147_483_647;
 /** Longest backoff between two attempts (ms); a `Retry-After` beyond it ends the retries. */
-const MAX_BACKOFF_MS = 10_000;
+export const MAX_BACKOFF_MS = 10_000;
 
 interface ChatCompletionBody {
   choices?: Array<{ message?: { content?: unknown }; delta?: { content?: unknown }; finish_reason?: unknown }>;

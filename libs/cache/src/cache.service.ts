@@ -122,7 +122,7 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
 
   /** `{prefix}:c:` — the start of every entry's Redis key (admin key browsing stays inside it). */
   get entryKeyPrefix(): string {
-    return this.cache.entryKey('x', 'x').slice(0, -'x:x'.length);
+    return this.cache.entryPrefix;
   }
 
   async onModuleInit(): Promise<void> {

@@ -48,7 +48,12 @@ export class KeyLayout {
 
   /** `{prefix}:c:{namespace}:{key}` — a cache entry. */
   entry(namespace: string, key: string): string {
-    return `${this.prefix}:c:${namespace}:${key}`;
+    return `${this.entryPrefix}${namespace}:${key}`;
+  }
+
+  /** `{prefix}:c:` — the start of every entry's key. */
+  get entryPrefix(): string {
+    return `${this.prefix}:c:`;
   }
 
   /** `{prefix}:t:` — the prefix of tag invalidation markers. */

@@ -188,9 +188,14 @@ export class TieredCache {
     return true;
   }
 
+  /** `{prefix}:c:` — the start of every entry's Redis key. */
+  get entryPrefix(): string {
+    return this.keys.entryPrefix;
+  }
+
   /** L1 entries and bytes per namespace (O(n) over L1: admin figures). */
   l1ByNamespace(): Record<string, { entries: number; bytes: number }> {
-    const start = this.keys.entry('', '').length - 1;
+    const start = this.keys.entryPrefix.length;
     const result: Record<string, { entries: number; bytes: number }> = {};
     for (const [key, size] of this.l1.sizes()) {
       const namespace = key.slice(start, key.indexOf(':', start));

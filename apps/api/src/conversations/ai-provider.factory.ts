@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { OpenAiProvider, SimulatedProvider, type AiProvider } from '@app/ai';
+import { MAX_BACKOFF_MS, OpenAiProvider, SimulatedProvider, type AiProvider } from '@app/ai';
 import type { AppConfig } from '../config/app-config';
 
 /** The provider `AI_PROVIDER` names: `simulated` (no network) or `openai` (any OpenAI-compatible endpoint). */
@@ -15,4 +15,13 @@ export function createAiProvider(config: AppConfig['ai']): AiProvider {
     onRetry: (attempt, error, delayMs) =>
       logger.warn(`attempt ${attempt} failed (${error.message}); retrying in ${delayMs} ms`),
   });
+}
+
+/**
+ * The longest a provider call may take: every attempt's deadline and the
+ * longest backoff between them (`MAX_BACKOFF_MS`). Other instances wait this long for an
+ * identical request's answer, and an exchange pending longer is abandoned.
+ */
+export function providerMaxMs(config: AppConfig['ai']): number {
+  return config.timeoutMs * (config.maxRetries + 1) + MAX_BACKOFF_MS * config.maxRetries;
 }
