@@ -23,6 +23,7 @@ import { AppConfigModule, type AppConfigOptions } from './config/app-config.modu
 import { DatabaseModule } from './database/database.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { BoundedValidationPipe } from './http/bounded-validation.pipe';
+import { ApiUnthrottled } from './http/openapi';
 import { isServerFailure } from './http/domain-errors';
 import { LoggingModule } from './logging/logging.module';
 import { AuthPingController } from './ping/auth-ping.controller';
@@ -34,6 +35,7 @@ import { PingController } from './ping/ping.controller';
 for (const controller of [HealthController, MetricsController, PingController, AdminDashboardController]) {
   Public()(controller);
   SkipThrottle()(controller);
+  ApiUnthrottled()(controller);
 }
 
 /** A module `AppModule.forRoot` can add. */

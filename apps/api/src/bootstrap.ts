@@ -1,7 +1,7 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { HttpMetricsService } from '@app/metrics';
@@ -12,6 +12,7 @@ import { APP_CONFIG } from './config/app-config.constants';
 import type { ErrorBody } from './http/all-exceptions.filter';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { registerJsonBodyParser } from './http/json-body-parser';
+import { buildDocument } from './http/openapi';
 import { clientErrorHandler } from './http/client-error';
 import { securityHeaderValues, usePageContentSecurityPolicies } from './http/security-headers';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
@@ -125,16 +126,6 @@ export async function createApp(
   if (config.log.http) logRequests(fastify, app.get(APP_PINO), app.get(APP_LOG_DESTINATION));
 
   app.setGlobalPrefix('api/v1', { exclude: UNPREFIXED });
-  const document = () =>
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Boardroom API')
-        .setDescription('AI boardrooms behind a tiered cache')
-        .setVersion('1')
-        .addBearerAuth()
-        .build(),
-    );
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, () => buildDocument(app));
   return app;
 }

@@ -14,7 +14,17 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AiLedger } from '@app/ai';
 import { CurrentUser, Roles, RolesGuard, type AuthenticatedUser } from '@app/auth';
 import { CacheArgumentError, CacheService } from '@app/cache';
@@ -22,7 +32,19 @@ import { HttpCacheStats } from '@app/http-cache';
 import { RedisConnection } from '@app/redis';
 import { CacheAdminHooks } from './cache-admin-hooks';
 import { ADMIN_TEST_NAMESPACE } from './cache-admin.constants';
-import { AuditQuery, InvalidateDto, KeysQuery } from './cache-admin.dto';
+import {
+  AuditPageDto,
+  AuditQuery,
+  CacheHealthDto,
+  CacheStatsDto,
+  CacheTestResultDto,
+  InvalidateDto,
+  InvalidateResultDto,
+  KeyDetailDto,
+  KeysPageDto,
+  KeysQuery,
+  WarmResultDto,
+} from './cache-admin.dto';
 import { CacheAuditService } from './cache-audit.service';
 import { KeyBrowser } from './key-browser';
 import { StatsSampler } from './stats-sampler';
@@ -43,6 +65,7 @@ interface TestStep {
  */
 @ApiTags('cache-admin')
 @ApiBearerAuth()
+@ApiForbiddenResponse({ description: 'The caller is not an admin' })
 @Controller('cache')
 @UseGuards(RolesGuard)
 @Roles('admin')
@@ -63,6 +86,8 @@ export class CacheAdminController {
 
   /** Backend, breaker, Redis connection and latency, L1 size, bus and channel. */
   @Get('health')
+  @ApiOperation({ summary: 'Backend, breaker, Redis connection and latency, L1 size, bus and channel' })
+  @ApiOkResponse({ type: CacheHealthDto })
   async health() {
     const status = this.cache.status();
     return { ...status, redis: await this.redisHealth() };
@@ -70,6 +95,8 @@ export class CacheAdminController {
 
   /** Counters per namespace and layer, Redis INFO and SLOWLOG, the AI ledger, HTTP-cache figures, the samples. */
   @Get('stats')
+  @ApiOperation({ summary: 'Counters, Redis INFO and SLOWLOG, the AI ledger, HTTP-cache figures and sampled history' })
+  @ApiOkResponse({ type: CacheStatsDto })
   async stats() {
     return {
       namespaces: this.cache.stats(),
@@ -94,6 +121,15 @@ export class CacheAdminController {
   /** Loads one user, boardroom or user's conversations (the kinds the app registered) into the cache. */
   @Post('warm/:kind/:id')
   @HttpCode(200)
+  @ApiOperation({ summary: "Load a user, a boardroom or a user's conversations into the cache" })
+  @ApiParam({
+    name: 'kind',
+    description: 'What the app registered: user, boardroom, conversations',
+    schema: { type: 'string' },
+  })
+  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
+  @ApiOkResponse({ type: WarmResultDto })
+  @ApiNotFoundResponse({ description: 'Unknown kind, or nothing with this id' })
   async warm(
     @CurrentUser() admin: AuthenticatedUser,
     @Param('kind') kind: string,
@@ -115,6 +151,8 @@ export class CacheAdminController {
   /** Invalidates keys (of `namespace`), tags and/or a whole namespace, on every instance. */
   @Post('invalidate')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Invalidate keys, tags and/or a namespace on every instance' })
+  @ApiOkResponse({ type: InvalidateResultDto })
   async invalidate(@CurrentUser() admin: AuthenticatedUser, @Body() body: InvalidateDto) {
     const { keys = [], tags = [], namespace } = body;
     if (keys.length === 0 && tags.length === 0 && namespace === undefined)
@@ -136,6 +174,10 @@ export class CacheAdminController {
   /** Drops every cached view of a user (the app decides which those are). */
   @Delete('invalidate/users/:id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Drop every cached view of a user' })
+  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
+  @ApiNoContentResponse({ description: 'Invalidated' })
+  @ApiNotFoundResponse({ description: 'The app registered no user invalidation' })
   async invalidateUser(
     @CurrentUser() admin: AuthenticatedUser,
     @Param('id', ParseUUIDPipe) raw: string,
@@ -151,6 +193,8 @@ export class CacheAdminController {
   /** A write-read-delete round trip through both tiers, with each step's time. */
   @Post('test')
   @HttpCode(200)
+  @ApiOperation({ summary: "A write-read-delete round trip through both tiers, with each step's time" })
+  @ApiOkResponse({ type: CacheTestResultDto })
   async test(
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<{ ok: boolean; usingRedis: boolean; steps: TestStep[] }> {
@@ -188,12 +232,20 @@ export class CacheAdminController {
 
   /** One `SCAN` page of the app's entries whose key contains `match` (taken literally); `cursor` "0" starts and ends. */
   @Get('keys')
+  @ApiOperation({ summary: "One SCAN page of the app's entries whose key contains `match`" })
+  @ApiOkResponse({ type: KeysPageDto })
+  @ApiServiceUnavailableResponse({ description: 'No Redis is configured, or it is unavailable (breaker open)' })
   keys(@Query() query: KeysQuery) {
     return this.keyBrowser.scan(query.match, query.cursor, query.count);
   }
 
   /** An entry (`namespace:key`): namespace, TTL, tags, the value (cut above 16 KiB), and which layers hold it here. */
   @Get('keys/:key')
+  @ApiOperation({ summary: 'An entry: TTL, tags, value (cut above 16 KiB) and which layers hold it' })
+  @ApiParam({ name: 'key', description: '`namespace:key`, URL-encoded', schema: { type: 'string', maxLength: 400 } })
+  @ApiOkResponse({ type: KeyDetailDto })
+  @ApiNotFoundResponse({ description: 'Neither layer holds the entry' })
+  @ApiServiceUnavailableResponse({ description: 'Redis is configured and unavailable (breaker open)' })
   key(@Param('key') key: string) {
     return this.keyBrowser.detail(key);
   }
@@ -201,12 +253,19 @@ export class CacheAdminController {
   /** Deletes an entry on every instance. */
   @Delete('keys/:key')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an entry on every instance' })
+  @ApiParam({ name: 'key', description: '`namespace:key`, URL-encoded', schema: { type: 'string', maxLength: 400 } })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'No such entry' })
+  @ApiServiceUnavailableResponse({ description: 'Redis is configured and unavailable (breaker open)' })
   async deleteKey(@CurrentUser() admin: AuthenticatedUser, @Param('key') key: string): Promise<void> {
     await this.audited(admin, 'key.delete', key, () => this.keyBrowser.delete(key));
   }
 
   /** The audit log, newest first. */
   @Get('audit')
+  @ApiOperation({ summary: 'The audit log of admin actions, newest first' })
+  @ApiOkResponse({ type: AuditPageDto })
   auditLog(@Query() query: AuditQuery) {
     return this.audit.page(query.page, query.limit);
   }

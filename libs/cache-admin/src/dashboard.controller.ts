@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
 /**
@@ -65,17 +65,27 @@ function loadAssets(): Map<string, Asset> {
  * sessionStorage). The files are public; every figure and action behind them
  * needs an admin token.
  */
-@ApiExcludeController()
+@ApiTags('ops')
 @Controller('admin')
 export class AdminDashboardController {
   private readonly assets = loadAssets();
 
   @Get()
+  @ApiOperation({ summary: 'The cache admin dashboard (a static page; its data needs an admin token)' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } })
   index(@Res() reply: FastifyReply): FastifyReply {
     return this.send(reply, 'admin.html');
   }
 
   @Get('assets/:file')
+  @ApiOperation({ summary: "One of the dashboard's scripts or style sheets" })
+  @ApiProduces('text/javascript', 'text/css')
+  @ApiOkResponse({
+    description: 'The file',
+    content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
+  })
+  @ApiNotFoundResponse({ description: 'No such file' })
   asset(@Param('file') file: string, @Res() reply: FastifyReply): FastifyReply {
     if (file === 'admin.html' || !this.assets.has(file)) throw new NotFoundException('No such file');
     return this.send(reply, file);

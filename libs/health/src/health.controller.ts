@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -32,12 +32,14 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers (no dependency is checked)' })
   live() {
     return this.health.check([]);
   }
 
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the database answers, the heap is within bounds, Redis is up if required' })
   ready() {
     return this.check(
       [
@@ -50,6 +52,7 @@ export class HealthController {
 
   @Get('redis')
   @HealthCheck()
+  @ApiOperation({ summary: 'Redis itself: 503 when it does not answer (disabled without a configured Redis)' })
   redisCheck() {
     return this.check([], () => this.redis.ping('redis'));
   }

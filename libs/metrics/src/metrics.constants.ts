@@ -37,3 +37,6 @@ export const CACHE_DURATION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 
 
 /** AI provider call buckets in seconds: a local model in milliseconds to a long completion in a minute. */
 export const AI_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** The OpenAPI security scheme of `GET /metrics`'s optional token (the app's document declares it). */
+export const METRICS_SECURITY = 'metricsToken';

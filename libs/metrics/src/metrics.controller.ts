@@ -1,14 +1,15 @@
 import { Controller, Get, Headers, Inject, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { METRICS_SECURITY } from './metrics.constants';
 import { METRICS_OPTIONS } from './metrics.module-definition';
 import type { MetricsModuleOptions } from './metrics.options';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** `GET /metrics`: Prometheus text format, optionally behind a bearer token. */
-@ApiExcludeController()
+@ApiTags('ops')
 @Controller()
 export class MetricsController extends PrometheusController {
   constructor(@Inject(METRICS_OPTIONS) private readonly options: MetricsModuleOptions) {
@@ -16,6 +17,14 @@ export class MetricsController extends PrometheusController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'Prometheus metrics (text exposition format)',
+    description: 'When the app sets a metrics token (METRICS_TOKEN), `Authorization: Bearer <token>` is required.',
+    security: [{}, { [METRICS_SECURITY]: [] }],
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiUnauthorizedResponse({ description: 'A metrics token is set and was not presented' })
   override async index(
     @Res({ passthrough: true }) response: unknown,
     @Headers('authorization') authorization?: string,

@@ -1,5 +1,16 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   AuthService,
@@ -13,6 +24,7 @@ import {
 } from '@app/auth';
 import { HttpCache } from '@app/http-cache';
 import { UsersService } from '../users/users.service';
+import { UserDto } from '../users/users.dto';
 import { LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './auth.dto';
 
 const metaOf = (request: FastifyRequest): SessionMeta => ({
@@ -32,7 +44,11 @@ export class AuthController {
   @Public()
   @StrictThrottle()
   @Post('register')
+  @ApiOperation({ summary: 'Create an account (role user)' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiConflictResponse({ description: 'The email is taken' })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this IP or for this email' })
+  @ApiServiceUnavailableResponse({ description: 'Postgres does not answer' })
   register(@Body() body: RegisterDto): Promise<PublicUser> {
     return this.auth.register(body);
   }
@@ -41,7 +57,10 @@ export class AuthController {
   @StrictThrottle({ perEmail: false })
   @Post('login')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange email and password for a token pair (10 attempts a minute per IP)' })
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'Wrong email or password (the same answer for both)' })
+  @ApiServiceUnavailableResponse({ description: 'Postgres does not answer' })
   @ApiTooManyRequestsResponse({
     description: 'Too many attempts from this IP, or too many failed logins for this email (from this IP, or from all)',
   })
@@ -52,7 +71,10 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old refresh token is spent)' })
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'Unknown, spent, expired or revoked refresh token (reuse ends the session)' })
+  @ApiServiceUnavailableResponse({ description: 'Postgres does not answer' })
   refresh(@Body() body: RefreshDto, @Req() request: FastifyRequest): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken, metaOf(request));
   }
@@ -60,6 +82,8 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiBearerAuth()
+  @ApiOperation({ summary: "End this token's session: its access and refresh tokens stop working everywhere" })
+  @ApiNoContentResponse({ description: 'Logged out' })
   logout(@CurrentUser() caller: AuthenticatedUser): Promise<void> {
     return this.auth.logout(caller);
   }
@@ -67,6 +91,8 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(204)
   @ApiBearerAuth()
+  @ApiOperation({ summary: "End every one of the caller's sessions" })
+  @ApiNoContentResponse({ description: 'Every session ended' })
   logoutAll(@CurrentUser() caller: AuthenticatedUser): Promise<void> {
     return this.auth.logoutAll(caller);
   }
@@ -74,6 +100,8 @@ export class AuthController {
   @Get('me')
   @HttpCache({ query: [] })
   @ApiBearerAuth()
+  @ApiOperation({ summary: 'The caller (HTTP-cached per user)' })
+  @ApiOkResponse({ type: UserDto })
   me(@CurrentUser() caller: AuthenticatedUser): Promise<PublicUser> {
     return this.users.me(caller);
   }

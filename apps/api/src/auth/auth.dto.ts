@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import type { SessionView, TokenPair } from '@app/auth';
 import { EmailField, NameField } from '../common/fields.decorator';
 
 /** `POST /auth/register`. No `role`: unknown fields are refused, so a client cannot make itself admin. */
@@ -41,9 +42,19 @@ export class RefreshDto {
 }
 
 /** A token pair. */
-export class TokenPairDto {
-  @ApiProperty() accessToken: string;
-  @ApiProperty() refreshToken: string;
-  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
-  @ApiProperty({ description: 'Access token lifetime in seconds', example: 900 }) expiresIn: number;
+export class TokenPairDto implements TokenPair {
+  @ApiProperty({ description: 'A JWT for `Authorization: Bearer …`' }) accessToken: string;
+  @ApiProperty({ description: 'Single use: `POST /auth/refresh` answers a new pair' }) refreshToken: string;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
+  @ApiProperty({ type: 'integer', description: 'Access token lifetime in seconds', example: 900 }) expiresIn: number;
+}
+
+/** One of the caller's refresh sessions (a signed-in device). */
+export class SessionDto implements SessionView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) lastUsedAt: string;
+  @ApiProperty({ format: 'date-time', description: 'When the session ends unless used again' }) expiresAt: string;
+  @ApiProperty({ type: 'string', nullable: true }) userAgent: string | null;
+  @ApiProperty({ type: 'string', nullable: true }) ip: string | null;
 }

@@ -1,10 +1,31 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadGatewayResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '@app/auth';
 import type { ConversationState, MessageView } from '@app/conversation-state';
 import { HttpCache } from '@app/http-cache';
-import { CreateConversationDto, MessagesQuery, PostMessageDto, UpdateConversationDto } from './conversations.dto';
+import { ApiUuidParams } from '../http/openapi';
+import {
+  ConversationDto,
+  CreateConversationDto,
+  MessageDto,
+  MessagesQuery,
+  PostedExchangeDto,
+  PostMessageDto,
+  UpdateConversationDto,
+} from './conversations.dto';
 import { ConversationsService, type PostedExchange } from './conversations.service';
 import { streamExchange, wantsEventStream } from './event-stream';
 import { CanonicalUuidPipe } from '../common/uuid.pipe';
@@ -17,6 +38,10 @@ export class BoardroomConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Start a conversation in a boardroom (members)' })
+  @ApiUuidParams('boardroomId')
+  @ApiCreatedResponse({ type: ConversationDto })
+  @ApiNotFoundResponse({ description: 'No such boardroom, or the caller is not a member' })
   create(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('boardroomId', CanonicalUuidPipe) boardroomId: string,
@@ -29,6 +54,7 @@ export class BoardroomConversationsController {
 /** `/api/v1/conversations/:id`: state, messages, posting (JSON or server-sent events), context, delete. */
 @ApiTags('conversations')
 @ApiBearerAuth()
+@ApiExtraModels(PostedExchangeDto)
 @Controller('conversations')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
@@ -36,6 +62,10 @@ export class ConversationsController {
   // Per user: membership is checked in the service, and is one of the response's dependencies.
   @Get(':id')
   @HttpCache({ query: [] })
+  @ApiOperation({ summary: 'The conversation and its recent messages (from its hot copy; HTTP-cached per user)' })
+  @ApiUuidParams('id')
+  @ApiOkResponse({ type: ConversationDto })
+  @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
   get(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', CanonicalUuidPipe) id: string,
@@ -44,6 +74,11 @@ export class ConversationsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change the title or the context, if still at `version`' })
+  @ApiUuidParams('id')
+  @ApiOkResponse({ type: ConversationDto })
+  @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
+  @ApiConflictResponse({ description: 'The conversation changed since `version`: read it again' })
   update(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', CanonicalUuidPipe) id: string,
@@ -54,12 +89,20 @@ export class ConversationsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a conversation and its messages (members)' })
+  @ApiUuidParams('id')
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
   remove(@CurrentUser() caller: AuthenticatedUser, @Param('id', CanonicalUuidPipe) id: string): Promise<void> {
     return this.conversations.remove(caller, id);
   }
 
   @Get(':id/messages')
   @HttpCache({ query: ['afterSeq', 'limit'] })
+  @ApiOperation({ summary: 'Messages after `afterSeq`, oldest first (HTTP-cached per user)' })
+  @ApiUuidParams('id')
+  @ApiOkResponse({ type: [MessageDto] })
+  @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
   messages(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', CanonicalUuidPipe) id: string,
@@ -75,8 +118,23 @@ export class ConversationsController {
    * conversation or a non-member are plain JSON errors either way.
    */
   @Post(':id/messages')
-  @ApiCreatedResponse({ description: 'The user message and the answer, stored' })
-  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOperation({
+    summary: 'Post a message and get the answer, as JSON or (Accept: text/event-stream) streamed',
+    description:
+      'With `Accept: text/event-stream` the answer streams as `token` events (`{"text": …}`), then one ' +
+      '`done` event with the stored exchange, or an `error` event (`{"statusCode", "message"}`) if the provider fails ' +
+      'mid-stream. Errors before the stream starts are plain JSON.',
+  })
+  @ApiUuidParams('id')
+  @ApiCreatedResponse({
+    description: 'The user message and the answer, both stored',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(PostedExchangeDto) } },
+      'text/event-stream': { schema: { type: 'string', example: 'event: token\ndata: {"text":"Hel"}\n\n' } },
+    },
+  })
+  @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
+  @ApiBadGatewayResponse({ description: 'The AI provider failed and no cached answer could stand in' })
   async post(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', CanonicalUuidPipe) id: string,

@@ -15,6 +15,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import type { ChatRole } from '@app/ai';
+import type { ConversationState, MessageStatus, MessageView } from '@app/conversation-state';
 import { IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decorator';
 
 /** A conversation's title, as its `varchar(200)` column holds it: trimmed, 1 to 200 characters, no NUL. */
@@ -60,7 +62,12 @@ export class CreateConversationDto {
 
 /** `PATCH /conversations/:id`: title and/or context, if the conversation is still at `version` (else 409). */
 export class UpdateConversationDto {
-  @ApiProperty({ minimum: 1, description: 'The version the change is based on' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: 'The version the change is based on',
+  })
   @IsInt()
   @Min(1)
   @Max(2_147_483_647)
@@ -79,14 +86,24 @@ export class UpdateConversationDto {
 
 /** Per-request completion-cache controls (seconds), after LiteLLM's. */
 export class CacheControlsDto {
-  @ApiPropertyOptional({ minimum: 1, description: 'Keep this answer at most this long (bounded by CACHE_TTL_AI)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 30 * 24 * 3600,
+    description: 'Keep this answer at most this long (bounded by CACHE_TTL_AI)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(30 * 24 * 3600)
   ttl?: number;
 
-  @ApiPropertyOptional({ minimum: 0, description: 'Accept a cached answer only if younger than this' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 30 * 24 * 3600,
+    description: 'Accept a cached answer only if younger than this',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -106,7 +123,7 @@ export class CacheControlsDto {
 
 /** `POST /conversations/:id/messages`. */
 export class PostMessageDto {
-  @ApiProperty({ minLength: 1, description: 'At most CONVERSATION_MAX_CONTENT characters' })
+  @ApiProperty({ minLength: 1, description: 'At most CONVERSATION_MAX_CONTENT characters, not only blanks' })
   @IsString()
   @MaxLength(1_000_000)
   @NoNulCharacter()
@@ -126,7 +143,7 @@ export class PostMessageDto {
   @Max(2)
   temperature?: number;
 
-  @ApiPropertyOptional({ minimum: 1, description: 'AI_MAX_TOKENS by default, and at most that' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'AI_MAX_TOKENS by default, and at most that' })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -136,7 +153,7 @@ export class PostMessageDto {
 
 /** `?afterSeq&limit`: messages after a `seq`, oldest first, at most 200. */
 export class MessagesQuery {
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Messages after this `seq`' })
   @IsOptional()
   @CanonicalInteger()
   @IsInt({ message: 'afterSeq must be an integer written without sign, leading zeros or exponent' })
@@ -144,11 +161,60 @@ export class MessagesQuery {
   @Max(2_147_483_647)
   afterSeq: number = 0;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @CanonicalInteger()
   @IsInt({ message: 'limit must be an integer written without sign, leading zeros or exponent' })
   @Min(1)
   @Max(200)
   limit: number = 50;
+}
+
+/** One message of a conversation. */
+export class MessageDto implements MessageView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Its place in the conversation, contiguous from 1' })
+  seq: number;
+  @ApiProperty({ enum: ['system', 'user', 'assistant'] }) role: ChatRole;
+  @ApiProperty() content: string;
+  @ApiProperty({ enum: ['pending', 'complete', 'failed'], description: 'pending until the answer is stored' })
+  status: MessageStatus;
+  @ApiProperty({
+    type: 'string',
+    format: 'uuid',
+    nullable: true,
+    description: 'The user who wrote it; null for answers',
+  })
+  authorId: string | null;
+  @ApiProperty({ type: 'integer', nullable: true }) promptTokens: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) completionTokens: number | null;
+  @ApiProperty({ description: 'The answer came from the completion cache' }) cached: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+/** A conversation and its most recent messages (within the hot copy's budget), oldest first. */
+export class ConversationDto implements ConversationState {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) boardroomId: string;
+  @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'null once that user is deleted' })
+  createdBy: string | null;
+  @ApiProperty({ minLength: 1, maxLength: 200 }) title: string;
+  @ApiProperty() model: string;
+  @ApiProperty({ type: 'string', nullable: true }) systemPrompt: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) context: Record<string, unknown>;
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Send it back with `PATCH` (optimistic concurrency)' })
+  version: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'The `seq` of the last message' }) lastSeq: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time' }) lastActiveAt: string;
+  @ApiProperty({ type: [MessageDto] }) messages: MessageDto[];
+}
+
+/** The answer of `POST /conversations/{id}/messages` (JSON). */
+export class PostedExchangeDto {
+  @ApiProperty({ type: MessageDto }) userMessage: MessageDto;
+  @ApiProperty({ type: MessageDto }) assistantMessage: MessageDto;
+  @ApiProperty({ description: 'The answer came from the completion cache' }) cached: boolean;
+  @ApiProperty({ description: 'A cached answer past its TTL, served because the provider failed' }) stale: boolean;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PongDto } from './echo.dto';
 
 /**
  * `GET /api/v1/ping/auth`: the authenticated ceiling, the same constant as
@@ -12,7 +13,8 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 @Controller('ping/auth')
 export class AuthPingController {
   @Get()
-  @ApiOkResponse({ description: 'The caller is authenticated', schema: { example: { pong: true } } })
+  @ApiOperation({ summary: 'A constant answer behind the whole pipeline of a protected route' })
+  @ApiOkResponse({ description: 'The caller is authenticated', type: PongDto })
   ping(): { pong: true } {
     return { pong: true };
   }

@@ -8,3 +8,13 @@ export class EchoDto {
   @MaxLength(10_000)
   message: string;
 }
+
+/** The answer of the ping routes. */
+export class PongDto {
+  @ApiProperty({ enum: [true] }) pong: true;
+}
+
+/** The answer of `POST /api/v1/ping`. */
+export class EchoReplyDto extends PongDto {
+  @ApiProperty({ example: 'hello' }) message: string;
+}

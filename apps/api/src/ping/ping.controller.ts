@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { EchoDto } from './echo.dto';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EchoDto, EchoReplyDto, PongDto } from './echo.dto';
 
 /**
  * `GET /api/v1/ping`: no database, no cache: the throughput ceiling the
@@ -11,14 +11,16 @@ import { EchoDto } from './echo.dto';
 @Controller('ping')
 export class PingController {
   @Get()
-  @ApiOkResponse({ description: 'The process answers', schema: { example: { pong: true } } })
+  @ApiOperation({ summary: "A constant answer: no auth, database or cache (the benchmarks' ceiling)" })
+  @ApiOkResponse({ description: 'The process answers', type: PongDto })
   ping(): { pong: true } {
     return { pong: true };
   }
 
   @Post()
   @HttpCode(200)
-  @ApiOkResponse({ description: 'The validated body, echoed', schema: { example: { pong: true, message: 'hello' } } })
+  @ApiOperation({ summary: 'Echo a validated body (a probe of the body parser, its limits and validation)' })
+  @ApiOkResponse({ description: 'The validated body, echoed', type: EchoReplyDto })
   echo(@Body() body: EchoDto): { pong: true; message: string } {
     return { pong: true, message: body.message };
   }
