@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AppProcess, runToExit } from '../support/app-process';
 import { freePort } from '../support/free-port';
 import { TestRedisServer } from '../support/redis-server';
@@ -46,6 +46,32 @@ describe('boot with invalid configuration', () => {
     } finally {
       await app?.stop();
       await redis.stop();
+    }
+  });
+});
+
+describe('boot with .env.example copied to .env, as the Docker steps start', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'bp-env-example-'));
+  copyFileSync(resolve(__dirname, '../../.env.example'), join(cwd, '.env'));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('refuses its JWT_SECRET placeholder in production, and only that, saying how to make a secret', async () => {
+    const { code, output } = await runToExit({ NODE_ENV: 'production' }, cwd);
+    expect(code).not.toBe(0);
+    expect(output).toContain(
+      'Invalid configuration:\n  - JWT_SECRET: is the placeholder from .env.example, refused in production ' +
+        '(it is public): set a random one, e.g. the output of `openssl rand -base64 48`\n',
+    );
+    expect(output.match(/^ {2}- /gm)).toHaveLength(1);
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it('serves with it in development (embedded database in the copied DATA_DIR)', async () => {
+    const app = await AppProcess.start({}, cwd);
+    try {
+      expect((await app.get('/health/ready')).status).toBe(200);
+    } finally {
+      await app.stop();
     }
   });
 });

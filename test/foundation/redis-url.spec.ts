@@ -120,6 +120,81 @@ describe('compiled app with a URL-encoded password and database 3 in REDIS_URL',
   });
 });
 
+describe('compiled app with the passwords in REDIS_PASSWORD and DATABASE_PASSWORD, beside password-less URLs', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'bp-redis-password-'));
+  let server: TestRedisServer;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    [server, db] = await Promise.all([TestRedisServer.start({ password: PASSWORD }), createTestDatabase()]);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  /** The URL of database 3 with no credentials: the password travels in REDIS_PASSWORD only. */
+  const bareUrl = () => `redis://127.0.0.1:${server.port}/3`;
+  const env = (redisPassword: string) => ({
+    // The local Postgres trusts local connections, so it does not check this password; the app must
+    // still connect with it in its connection string (percent-encoded: `@ : / %` would break the URL).
+    DATABASE_URL: db.url,
+    DATABASE_PASSWORD: PASSWORD,
+    REDIS_URL: bareUrl(),
+    REDIS_PASSWORD: redisPassword,
+    CACHE_BACKEND: 'redis',
+    CACHE_PREFIX: PREFIX,
+    REDIS_CONNECT_TIMEOUT_MS: '3000',
+    THROTTLE_AUTH_LIMIT: '1000',
+    LOG_LEVEL: 'debug',
+  });
+
+  it('authenticates with the password as written (no percent-encoding) and serves from Postgres, printing neither', async () => {
+    expect(new URL(db.url).password).toBe('');
+    const app = await AppProcess.start(env(PASSWORD), cwd);
+    const db3 = await observe({ url: server.urlFor(3) });
+    try {
+      const redisCheck = await app.get('/health/redis');
+      expect(redisCheck.status).toBe(200);
+      expect(redisCheck.body.details.redis.target).toBe(`redis://***@127.0.0.1:${server.port}/3`);
+      const ready = await app.get('/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.details.database.status).toBe('up');
+      await registerAndLogin(app);
+      expect((await appKeys(db3)).length).toBeGreaterThan(0);
+    } finally {
+      db3.destroy();
+      await app.stop();
+    }
+    expectNoSecret(app.output);
+  });
+
+  it('refuses to start with a wrong REDIS_PASSWORD, naming WRONGPASS and printing no password', async () => {
+    const { code, output } = await runToExit(env(WRONG_PASSWORD), cwd);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/3 refused authentication \(WRONGPASS /);
+    expect(output).toContain('CACHE_BACKEND=redis requires it');
+    expectNoSecret(output);
+  });
+
+  it('refuses to start when a URL carries a password too, naming both variables and printing neither', async () => {
+    const { code, output } = await runToExit(
+      {
+        ...env(PASSWORD),
+        REDIS_URL: server.urlFor(3, WRONG_PASSWORD),
+        DATABASE_URL: `postgres://root:${encodeURIComponent(WRONG_PASSWORD)}@127.0.0.1:5432/${db.name}`,
+      },
+      cwd,
+    );
+    expect(code).not.toBe(0);
+    expect(output).toContain('- DATABASE_PASSWORD: cannot be set together with a password in DATABASE_URL');
+    expect(output).toContain('- REDIS_PASSWORD: cannot be set together with a password in REDIS_URL');
+    expectNoSecret(output);
+  });
+});
+
 const tls = redisTlsSupport();
 if (!tls.supported) {
   // Said out loud, not skipped in silence: the title below carries the reason too.

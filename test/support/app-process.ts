@@ -11,8 +11,10 @@ const CONTROLLED = [
   'PORT',
   'HOST',
   'DATABASE_URL',
+  'DATABASE_PASSWORD',
   'DATA_DIR',
   'REDIS_URL',
+  'REDIS_PASSWORD',
   'CACHE_BACKEND',
   'CACHE_PREFIX',
   'NODE_ENV',
@@ -23,6 +25,7 @@ const CONTROLLED = [
   'AI_BASE_URL',
   'AI_API_KEY',
   'AI_MODEL',
+  'JWT_SECRET',
 ];
 
 /** Runs the compiled app as a child process, as `npm start` would. */

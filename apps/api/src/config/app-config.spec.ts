@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ConfigValidationError, validateEnv } from './app-config';
+import { EXAMPLE_JWT_SECRET } from './env.schema';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -108,6 +109,65 @@ describe(validateEnv.name, () => {
     expect(validateEnv({ CACHE_PREFIX: 'svc_1-a' }).cache.prefix).toBe('svc_1-a');
   });
 
+  describe('DATABASE_PASSWORD and REDIS_PASSWORD', () => {
+    /** Every character that must be percent-encoded in a URL's userinfo, given as is. */
+    const PASSWORD = 'p@ss:w/rd%';
+    const ENCODED = 'p%40ss%3Aw%2Frd%25';
+
+    it('put the password, percent-encoded, into a URL that has none', () => {
+      const config = validateEnv({
+        DATABASE_URL: 'postgres://boardroom@postgres:5432/boardroom?sslmode=disable',
+        DATABASE_PASSWORD: PASSWORD,
+        REDIS_URL: 'redis://redis:6379/0',
+        REDIS_PASSWORD: PASSWORD,
+      });
+      expect(config.database).toMatchObject({
+        kind: 'postgres',
+        url: `postgres://boardroom:${ENCODED}@postgres:5432/boardroom?sslmode=disable`,
+      });
+      expect(config.redis.url).toBe(`redis://:${ENCODED}@redis:6379/0`);
+      expect(decodeURIComponent(new URL(config.redis.url!).password)).toBe(PASSWORD);
+      // An ACL user in the URL keeps its name.
+      expect(validateEnv({ REDIS_URL: 'rediss://app@cache:6380', REDIS_PASSWORD: PASSWORD }).redis.url).toBe(
+        `rediss://app:${ENCODED}@cache:6380`,
+      );
+    });
+
+    it('leave the URLs as written when empty, and connect nothing with CACHE_BACKEND=memory', () => {
+      const config = validateEnv({
+        DATABASE_URL: 'postgres://u:p@db:5432/x',
+        DATABASE_PASSWORD: '',
+        REDIS_URL: 'redis://:pw@cache:6379',
+        REDIS_PASSWORD: '',
+      });
+      expect(config.database).toMatchObject({ url: 'postgres://u:p@db:5432/x' });
+      expect(config.redis.url).toBe('redis://:pw@cache:6379');
+      expect(
+        validateEnv({ REDIS_URL: 'redis://cache:6379', REDIS_PASSWORD: PASSWORD, CACHE_BACKEND: 'memory' }).redis.url,
+      ).toBeUndefined();
+    });
+
+    it('are refused beside a password in their URL, naming both variables and echoing neither password', () => {
+      const found = problems({
+        DATABASE_URL: 'postgres://u:s3cr3t@db:5432/x',
+        DATABASE_PASSWORD: 'hunter2',
+        REDIS_URL: 'redis://:s3cr3t@cache:6379',
+        REDIS_PASSWORD: 'hunter2',
+      });
+      expect(found).toEqual([
+        'DATABASE_PASSWORD: cannot be set together with a password in DATABASE_URL: keep one of the two',
+        'REDIS_PASSWORD: cannot be set together with a password in REDIS_URL: keep one of the two',
+      ]);
+      expect(found.join('\n')).not.toMatch(/s3cr3t|hunter2/);
+    });
+
+    it('leave a malformed URL to its own message', () => {
+      expect(problems({ DATABASE_URL: '::nope', DATABASE_PASSWORD: 'hunter2' })).toEqual([
+        expect.stringMatching(/^DATABASE_URL: must be a URL/),
+      ]);
+    });
+  });
+
   describe('auth variables', () => {
     const pemPair = () => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -144,12 +204,20 @@ describe(validateEnv.name, () => {
 
     it('refuses the default JWT secret in production, and short secrets anywhere, without echoing them', () => {
       expect(problems({ NODE_ENV: 'production' })).toEqual([
-        expect.stringMatching(/^JWT_SECRET: must be set in production/),
+        expect.stringMatching(/^JWT_SECRET: must be set in production .*openssl rand -base64 48/),
       ]);
       const short = problems({ JWT_SECRET: 'hunter2-secret' });
       expect(short).toEqual(['JWT_SECRET: must be at least 32 characters']);
       expect(short.join()).not.toContain('hunter2');
       expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();
+    });
+
+    it('takes the .env.example placeholder secret in development and refuses it in production, saying what to do', () => {
+      expect(validateEnv({ JWT_SECRET: EXAMPLE_JWT_SECRET }).auth.jwt.secret).toBe(EXAMPLE_JWT_SECRET);
+      expect(problems({ NODE_ENV: 'production', JWT_SECRET: EXAMPLE_JWT_SECRET })).toEqual([
+        'JWT_SECRET: is the placeholder from .env.example, refused in production (it is public): ' +
+          'set a random one, e.g. the output of `openssl rand -base64 48`',
+      ]);
     });
 
     it('requires both PEM keys for ES256/RS256 and turns escaped newlines into real ones', () => {

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { AiCacheScope, PriceTable } from '@app/ai';
+import { withPassword } from './connection-url';
 import { envSchema, readPriceTable, type Env } from './env.schema';
 
 /** Where the relational data lives. */
 export type DatabaseConfig =
   | {
       readonly kind: 'postgres';
+      /** `DATABASE_URL`, with `DATABASE_PASSWORD` (percent-encoded) in it when that is set. */
       readonly url: string;
       readonly migrationsRun: boolean;
       /** The longest a query may go unanswered (`DB_QUERY_TIMEOUT_MS`); the server cancels a statement a little earlier. */
@@ -52,6 +54,7 @@ export interface AppConfig {
   readonly log: { readonly level: Env['LOG_LEVEL']; readonly http: boolean };
   readonly database: DatabaseConfig;
   readonly redis: {
+    /** `REDIS_URL`, with `REDIS_PASSWORD` (percent-encoded) in it when that is set; unset with `CACHE_BACKEND=memory`. */
     readonly url?: string;
     readonly connectTimeoutMs: number;
     readonly commandTimeoutMs: number;
@@ -179,14 +182,15 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
     database: env.DATABASE_URL
       ? {
           kind: 'postgres',
-          url: env.DATABASE_URL,
+          url: withPassword(env.DATABASE_URL, env.DATABASE_PASSWORD),
           migrationsRun: env.DB_MIGRATIONS_RUN,
           queryTimeoutMs: env.DB_QUERY_TIMEOUT_MS,
           connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
         }
       : { kind: 'pglite', dataDir: resolve(env.DATA_DIR, 'pglite'), migrationsRun: env.DB_MIGRATIONS_RUN },
     redis: {
-      url: env.CACHE_BACKEND === 'memory' ? undefined : env.REDIS_URL,
+      url:
+        env.CACHE_BACKEND === 'memory' || !env.REDIS_URL ? undefined : withPassword(env.REDIS_URL, env.REDIS_PASSWORD),
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       reconnectMaxDelayMs: env.REDIS_RECONNECT_MAX_DELAY_MS,

@@ -99,6 +99,35 @@ const priceTable = z
 /** The JWT secret used when none is configured: fine for development, refused in production. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
 
+/**
+ * The `JWT_SECRET` placeholder of `.env.example` (non-empty, so that docker
+ * compose's `${JWT_SECRET:?…}` accepts a copied file): fine for development,
+ * refused in production like {@link DEV_JWT_SECRET}, since it is just as public.
+ */
+export const EXAMPLE_JWT_SECRET = 'replace-me-with-the-output-of-openssl-rand-base64-48';
+
+/** The secrets anyone can read in this repository, and what production says when it meets one. */
+const PUBLIC_JWT_SECRETS: ReadonlyMap<string, string> = new Map([
+  [DEV_JWT_SECRET, 'must be set in production (the default is public)'],
+  [EXAMPLE_JWT_SECRET, 'is the placeholder from .env.example, refused in production (it is public)'],
+]);
+
+/** An optional secret taken as is (no URL encoding); empty means unset. Never echoed. */
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => v || undefined);
+
+/** True when `url` carries a password in its userinfo (an unparseable URL has its own issue already). */
+function urlHasPassword(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** A PEM key; `\n` escapes (one-line .env values) become newlines. */
 const pem = z
   .string()
@@ -133,11 +162,13 @@ export const envSchema = z
     HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 3_600_000, 72_000),
     SHUTDOWN_TIMEOUT_MS: int(0, 120_000, 10_000),
     DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'postgres://user:password@host:port/db'),
+    DATABASE_PASSWORD: optionalSecret,
     DATA_DIR: z.string().min(1).default('./data'),
     DB_MIGRATIONS_RUN: flag(true),
     DB_QUERY_TIMEOUT_MS: int(100, 600_000, 5_000),
     DB_CONNECT_TIMEOUT_MS: int(100, 120_000, 5_000),
     REDIS_URL: redisUrl,
+    REDIS_PASSWORD: optionalSecret,
     REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000, 2_000),
     REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 500),
     REDIS_RECONNECT_MAX_DELAY_MS: int(50, 60_000, 2_000),
@@ -228,12 +259,26 @@ export const envSchema = z
         message: 'must be at least THROTTLE_LOGIN_BACKOFF_BASE',
       });
     }
-    if (env.NODE_ENV === 'production' && env.JWT_ALGORITHM === 'HS256' && env.JWT_SECRET === DEV_JWT_SECRET) {
+    const publicSecret = PUBLIC_JWT_SECRETS.get(env.JWT_SECRET);
+    if (env.NODE_ENV === 'production' && env.JWT_ALGORITHM === 'HS256' && publicSecret) {
       ctx.addIssue({
         code: 'custom',
         path: ['JWT_SECRET'],
-        message: 'must be set in production (the default is public)',
+        message: `${publicSecret}: set a random one, e.g. the output of \`openssl rand -base64 48\``,
       });
+    }
+    // A password is taken from one place only: two that disagree would leave the operator guessing which is used.
+    for (const [password, url] of [
+      ['DATABASE_PASSWORD', 'DATABASE_URL'],
+      ['REDIS_PASSWORD', 'REDIS_URL'],
+    ] as const) {
+      if (env[password] && urlHasPassword(env[url])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [password],
+          message: `cannot be set together with a password in ${url}: keep one of the two`,
+        });
+      }
     }
     if (env.JWT_ALGORITHM !== 'HS256') {
       for (const key of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY'] as const) {
