@@ -229,7 +229,9 @@ class L2EntryDto {
   @ApiPropertyOptional({ format: 'date-time' }) created?: string;
   @ApiPropertyOptional({ format: 'date-time' }) expires?: string;
   @ApiPropertyOptional({ format: 'date-time' }) graceUntil?: string;
-  @ApiPropertyOptional({ description: "The cache schema version the entry was written with (another version reads as a miss)" })
+  @ApiPropertyOptional({
+    description: 'The cache schema version the entry was written with (another version reads as a miss)',
+  })
   schema?: string;
   @ApiPropertyOptional({ type: [String] }) tags?: string[];
   @ApiPropertyOptional({ type: ShownValueDto }) value?: ShownValueDto;
