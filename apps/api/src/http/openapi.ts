@@ -88,7 +88,9 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       if (!op) continue;
       // Behind the auth guard: a bearer token is required (an empty alternative makes it optional, as on /metrics).
       // The Authorization header is the security requirement's, not a parameter.
-      op.parameters = op.parameters?.filter((p) => !('in' in p && p.in === 'header' && /^authorization$/i.test(p.name)));
+      op.parameters = op.parameters?.filter(
+        (p) => !('in' in p && p.in === 'header' && /^authorization$/i.test(p.name)),
+      );
       if (op.parameters?.length === 0) delete op.parameters;
       const secured =
         (op.security ?? []).some((s) => BEARER in s) && !(op.security ?? []).some((s) => Object.keys(s).length === 0);

@@ -1,6 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Level, Logger } from 'pino';
 
+/**
+ * Nest's `RoutesResolver` logs each controller as `Name {/api/v1/path}:` with
+ * the global prefix even when the controller's routes are excluded from it
+ * (`/health/*`, `/metrics`, `/admin`). The `Mapped {/path, GET} route` lines
+ * that follow carry each route's real path, so the controller line keeps
+ * only the name rather than print a path nothing serves.
+ */
+export const controllerLine = (message: string): string => message.replace(/^(\S+) \{[^}]*\}:$/, '$1:');
+
 /** Nest's log levels mapped onto pino's. */
 const LEVELS = { log: 'info', error: 'error', warn: 'warn', debug: 'debug', verbose: 'trace', fatal: 'fatal' } as const;
 
@@ -44,6 +53,7 @@ export class PinoLoggerService implements LoggerService {
     const fields: Record<string, unknown> = {};
     const last = params.length > 0 ? params[params.length - 1] : undefined;
     if (typeof last === 'string') fields.context = last;
+    if (last === 'RoutesResolver' && typeof message === 'string') message = controllerLine(message);
     const stack = params.length > 1 ? params[0] : undefined;
     if (typeof stack === 'string') fields.stack = stack;
     if (message instanceof Error) {
