@@ -5,7 +5,9 @@ import { commandCalls, startCacheCluster, type CacheCluster, type CacheInstance 
 // MGET of the entry and those tags' markers. These tests pin down that it
 // decides exactly as the read script does, and falls back to it otherwise.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const engineOf = (i: CacheInstance): any => (i.cache as any).cache;
+/** The engine's parts (the seam `TieredCache.parts` gives tests). */
+const partsOf = (i: CacheInstance) => i.cache.engine.parts;
+const l2Of = (i: CacheInstance) => partsOf(i).remote.l2!;
 
 describe('L2 read through MGET', () => {
   let cluster: CacheCluster;
@@ -21,7 +23,7 @@ describe('L2 read through MGET', () => {
   afterAll(() => cluster?.close());
 
   beforeEach(async () => {
-    scripted = jest.spyOn(engineOf(b).l2, 'getScripted');
+    scripted = jest.spyOn(l2Of(b), 'getScripted');
     // A write on B returns Redis's clock: B's next reads may skip the script.
     await b.cache.namespace('clock').set(`tick-${Math.random()}`, 1);
     scripted.mockClear();
@@ -68,7 +70,7 @@ describe('L2 read through MGET', () => {
   });
 
   it('gives a write after the read a late-write guard no later than the read', async () => {
-    const l2 = engineOf(b).l2;
+    const l2 = l2Of(b);
     const key = b.cache.redisKey('m5', 'k');
     const read = await l2.get(key, ['ns.m5']);
     expect(scripted).not.toHaveBeenCalled();
@@ -80,7 +82,7 @@ describe('L2 read through MGET', () => {
   });
 
   it('writes after a read that found the key absent with SET NX, not the write script', async () => {
-    const setIfAbsent = jest.spyOn(engineOf(b).l2, 'setIfAbsent');
+    const setIfAbsent = jest.spyOn(l2Of(b), 'setIfAbsent');
     expect(await b.cache.namespace('m8').getOrSet('k', () => 'loaded', { tags: ['t8'] })).toBe('loaded');
     expect(setIfAbsent).toHaveBeenCalledTimes(1);
     await expect(setIfAbsent.mock.results[0].value).resolves.toBe(true);
@@ -89,7 +91,7 @@ describe('L2 read through MGET', () => {
   });
 
   it('refuses that write when the key was deleted after the read', async () => {
-    const l2 = engineOf(b).l2;
+    const l2 = l2Of(b);
     const key = b.cache.redisKey('m9', 'k');
     const read = await l2.get(key, ['ns.m9']);
     expect(read.absent).toBe(true);
@@ -100,7 +102,7 @@ describe('L2 read through MGET', () => {
   });
 
   it('makes that write a miss for every reader when a tag was invalidated after the read', async () => {
-    const l2 = engineOf(b).l2;
+    const l2 = l2Of(b);
     const key = b.cache.redisKey('m10', 'k');
     const read = await l2.get(key, ['ns.m10', 't10']);
     expect(read.absent).toBe(true);

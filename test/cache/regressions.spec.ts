@@ -12,7 +12,9 @@ import { TestRedisServer } from '../support/redis-server';
 // waited needlessly before it was fixed. They reach into the engine to force
 // the interleavings deterministically.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const engineOf = (i: CacheInstance): any => (i.cache as any).cache;
+/** The engine's parts (the seam `TieredCache.parts` gives tests). */
+const partsOf = (i: CacheInstance) => i.cache.engine.parts;
+const l2Of = (i: CacheInstance) => partsOf(i).remote.l2!;
 
 describe('invalidation races', () => {
   let cluster: CacheCluster;
@@ -36,7 +38,7 @@ describe('invalidation races', () => {
   });
 
   it('refuses a late write over a newer write made after the loader started', async () => {
-    const l2 = engineOf(a).l2;
+    const l2 = l2Of(a);
     const key = a.cache.redisKey('r2', 'k');
     const read = await l2.get(key);
     await l2.delete([key]);
@@ -66,11 +68,11 @@ describe('invalidation races', () => {
     await a.cache.namespace('r5').set('k', 'old');
     expect(await b.cache.namespace('r5').get('k')).toBe('old'); // in B's L1
     const full = b.cache.redisKey('r5', 'k');
-    await engineOf(a).l2.delete([full]);
+    await l2Of(a).delete([full]);
     // The subscribers are dropped just as the invalidation is published: B misses the message.
     await Promise.all([
       a.redis.run((c) => c.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub'])),
-      engineOf(a).bus.publish({ keys: [full] }),
+      partsOf(a).bus!.publish({ keys: [full] }),
     ]);
     await waitFor(
       async () => (await b.cache.namespace('r5').get('k')) === undefined,
@@ -112,10 +114,10 @@ describe('outage edge cases', () => {
     try {
       const ns = a.cache.namespace('r7');
       await ns.set('k', 'v1');
-      engineOf(a).breaker.trip();
+      partsOf(a).remote.breaker.trip();
       await ns.set('k', 'v2');
       expect(await ns.get('k')).toBe('v2');
-      await engineOf(a).tryRecover();
+      await partsOf(a).recovery.tryRecover();
       expect(a.cache.status().usingRedis).toBe(true);
       expect(await ns.get('k')).not.toBe('v1');
     } finally {
@@ -135,7 +137,7 @@ describe('outage edge cases', () => {
       const started = Date.now();
       const waiter = b.cache.namespace('r8').getOrSet('k', () => 'B', { lockAcrossInstances: true });
       await sleep(100);
-      engineOf(b).breaker.trip();
+      partsOf(b).remote.breaker.trip();
       expect(await waiter).toBe('B');
       expect(Date.now() - started).toBeLessThan(1_500); // not the 3 s lockWaitMs
       await holder;

@@ -28,7 +28,6 @@ export interface CacheStatus {
  */
 @Injectable()
 export class CacheService extends NamespacedCache implements OnModuleInit, OnApplicationShutdown {
-  private readonly cache: TieredCache;
   private readonly namespaces = new Map<string, NamespacedCache>();
 
   constructor(@Inject(CACHE_RESOLVED_OPTIONS) resolved: ResolvedCacheOptions, @Optional() redis?: RedisConnection) {
@@ -37,24 +36,28 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
     }
     const engine = new TieredCache(resolved, redis);
     super(engine, DEFAULT_NAMESPACE);
-    this.cache = engine;
+  }
+
+  /** The engine itself; its `parts` are for diagnostics and tests (see `TieredCacheParts`). */
+  get engine(): TieredCache {
+    return this.tiered;
   }
 
   /** The cache of one namespace (one instance per name). */
   namespace(name: string): NamespacedCache {
     let view = this.namespaces.get(name);
-    if (!view) this.namespaces.set(name, (view = new NamespacedCache(this.cache, name)));
+    if (!view) this.namespaces.set(name, (view = new NamespacedCache(this.tiered, name)));
     return view;
   }
 
   /** Invalidates every entry of a namespace, on every instance. */
   clearNamespace(name: string): Promise<void> {
-    return this.cache.clearNamespace(name);
+    return this.tiered.clearNamespace(name);
   }
 
   /** Counters per namespace and layer since start. */
   stats() {
-    return this.cache.stats.snapshot();
+    return this.tiered.stats.snapshot();
   }
 
   /**
@@ -63,32 +66,32 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
    * `DistributedLock`.
    */
   get lock(): DistributedLock {
-    return this.cache.lock;
+    return this.tiered.lock;
   }
 
   /** L1 entries and bytes per namespace on this instance (O(n) over L1: for the admin API). */
   l1ByNamespace(): Record<string, { entries: number; bytes: number }> {
-    return this.cache.l1ByNamespace();
+    return this.tiered.l1ByNamespace();
   }
 
   /** Lock acquisitions since start, by outcome (loader leases included). */
   lockStats(): LockCounters {
-    return this.cache.stats.lockSnapshot();
+    return this.tiered.stats.lockSnapshot();
   }
 
   /** Receives every count and duration (metrics exporters). */
   observe(observer: CacheObserver): void {
-    this.cache.stats.observer = observer;
+    this.tiered.stats.observer = observer;
   }
 
   status(): CacheStatus {
     return {
-      backend: this.cache.options.backend,
-      usingRedis: this.cache.usingRedis,
-      breaker: this.cache.breakerState,
-      l1: this.cache.l1Size,
-      bus: this.cache.busCounts,
-      channel: this.cache.channelState,
+      backend: this.tiered.options.backend,
+      usingRedis: this.tiered.usingRedis,
+      breaker: this.tiered.breakerState,
+      l1: this.tiered.l1Size,
+      bus: this.tiered.busCounts,
+      channel: this.tiered.channelState,
     };
   }
 
@@ -98,7 +101,7 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
    * adds Postgres's. False (and not started) without Redis.
    */
   useInvalidationChannel(channel: InvalidationChannel): Promise<boolean> {
-    return this.cache.useChannel(channel);
+    return this.tiered.useChannel(channel);
   }
 
   /**
@@ -107,29 +110,29 @@ export class CacheService extends NamespacedCache implements OnModuleInit, OnApp
    * store goes through it.
    */
   runOnRedis<R>(call: () => Promise<R>): Promise<R> {
-    return this.cache.runOnRedis(call);
+    return this.tiered.runOnRedis(call);
   }
 
   /** The full Redis key of an entry (admin key browsing). */
   redisKey(namespace: string, key: string): string {
-    return this.cache.entryKey(namespace, key);
+    return this.tiered.entryKey(namespace, key);
   }
 
   /** Admin: what this instance's L1 and Redis hold under a full entry key (see `TieredCache.inspect`). */
   inspect(redisKey: string): Promise<EntryInspection> {
-    return this.cache.inspect(redisKey);
+    return this.tiered.inspect(redisKey);
   }
 
   /** `{prefix}:c:` — the start of every entry's Redis key (admin key browsing stays inside it). */
   get entryKeyPrefix(): string {
-    return this.cache.entryPrefix;
+    return this.tiered.entryPrefix;
   }
 
   async onModuleInit(): Promise<void> {
-    await this.cache.start();
+    await this.tiered.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.cache.stop();
+    await this.tiered.stop();
   }
 }

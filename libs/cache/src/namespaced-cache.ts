@@ -8,46 +8,46 @@ import type { TieredCache } from './tiered-cache';
  */
 export class NamespacedCache {
   constructor(
-    private readonly engine: TieredCache,
+    protected readonly tiered: TieredCache,
     readonly name: string,
   ) {}
 
   get<T>(key: string): Promise<T | undefined> {
-    return this.engine.get<T>(this.name, key);
+    return this.tiered.get<T>(this.name, key);
   }
 
   has(key: string): Promise<boolean> {
-    return this.engine.has(this.name, key);
+    return this.tiered.has(this.name, key);
   }
 
   mget<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
-    return this.engine.mget<T>(this.name, keys);
+    return this.tiered.mget<T>(this.name, keys);
   }
 
   set<T>(key: string, value: T, options?: SetOptions<T>): Promise<void> {
-    return this.engine.set(this.name, key, value, options);
+    return this.tiered.set(this.name, key, value, options);
   }
 
   mset<T>(entries: ReadonlyArray<{ key: string; value: T; options?: SetOptions<T> }>): Promise<void> {
-    return this.engine.mset(this.name, entries);
+    return this.tiered.mset(this.name, entries);
   }
 
   /** Deletes one key or several, on every instance. */
   delete(keys: string | readonly string[]): Promise<void> {
-    return this.engine.delete(this.name, typeof keys === 'string' ? [keys] : keys);
+    return this.tiered.delete(this.name, typeof keys === 'string' ? [keys] : keys);
   }
 
   getOrSet<T>(key: string, loader: () => Promise<T> | T, options?: GetOrSetOptions<T>): Promise<T> {
-    return this.engine.getOrSet(this.name, key, loader, options);
+    return this.tiered.getOrSet(this.name, key, loader, options);
   }
 
   /** Invalidates every entry with one of the tags (in any namespace). */
   invalidateTags(tags: readonly string[]): Promise<void> {
-    return this.engine.invalidateTags(tags);
+    return this.tiered.invalidateTags(tags);
   }
 
   /** Invalidates every entry of this namespace, on every instance. */
   clear(): Promise<void> {
-    return this.engine.clearNamespace(this.name);
+    return this.tiered.clearNamespace(this.name);
   }
 }

@@ -142,7 +142,7 @@ export class RedisL2 {
     return raw === null ? { now, notBefore, absent: true } : { now, notBefore };
   }
 
-  private async getScripted(key: string): Promise<L2Read> {
+  async getScripted(key: string): Promise<L2Read> {
     const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.keys.tagPrefix])) as [
       string,
       number,
@@ -218,7 +218,7 @@ export class RedisL2 {
    * - the markers, read in the same round trip, tell the caller whether
    *   that happened (then false: its L1 must not get the value either).
    */
-  private async setIfAbsent(write: L2Write): Promise<boolean> {
+  async setIfAbsent(write: L2Write): Promise<boolean> {
     const ttl = Math.max(1, Math.round(write.ttlMs));
     const grace = Math.max(0, Math.round(write.graceMs));
     const expires = Math.floor(this.clock.now()) + ttl;
