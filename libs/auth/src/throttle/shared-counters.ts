@@ -39,10 +39,12 @@ const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
  * (`INCRBY`, `PEXPIRE NX`, `PTTL` in one `MULTI` per key: each key is its own
  * slot, so this works on Redis Cluster) and the totals read back.
  *
- * Bound: another instance's hits reach this one's decisions at most one sync
- * interval (plus a round trip) late, so with N instances a caller can get at
- * most (N − 1) × (its hits on one instance during one interval) more than
- * the limit per window. On one instance the limit is exact. While Redis is
+ * Bound: an instance syncs the windows it counted hits in, so another
+ * instance's hits reach its decisions at the first sync after a hit of its
+ * own: one sync interval (plus a round trip) after that hit at most. Until
+ * then it decides on the total it saw last, so with N instances a caller can
+ * get at most about N × (its hits on one instance during one interval) more
+ * than the limit per window. On one instance the limit is exact. While Redis is
  * unavailable each instance counts alone (a limit per instance, not none),
  * and its counts are sent when Redis answers again.
  */
