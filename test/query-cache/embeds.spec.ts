@@ -1,3 +1,4 @@
+import { embedIn } from '@app/query-cache';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startCacheCluster, type CacheCluster } from '../support/cache-instance';
 import {
@@ -23,6 +24,33 @@ describe('QueryCache embed declarations', () => {
     a = await openPeer(db, cluster.instances[0], { embeds: MEMBER_EMBEDS, relationTags: 'declared' });
     b = await openPeer(db, cluster.instances[1], { embeds: MEMBER_EMBEDS, relationTags: 'declared' });
     await createSchema(a.dataSource);
+  });
+
+  it("resolves the embeds of a save's entities one at a time on the writer's connection", async () => {
+    // TypeORM calls the subscribers of a save's entities at once, and the views query on the writer's
+    // connection: overlapping, pg 8 queues them with a deprecation warning, and pg 9 refuses them.
+    let running = 0;
+    let most = 0;
+    const tracked = embedIn(QcUser, async (user, { manager, tags }) => {
+      most = Math.max(most, ++running);
+      try {
+        const memberships = await manager.findBy(QcMembership, { userId: user.id });
+        return memberships.map((m) => tags.view('boardroom-members', m.boardroomId));
+      } finally {
+        running--;
+      }
+    });
+    const peer = await openPeer(db, cluster.instances[0], { embeds: [tracked], relationTags: 'declared' });
+    try {
+      await peer.dataSource.getRepository(QcUser).save([
+        { name: 'Dee', email: 'dee@x' },
+        { name: 'Eve', email: 'eve@x' },
+        { name: 'Fay', email: 'fay@x' },
+      ]);
+      expect(most).toBe(1);
+    } finally {
+      await peer.close();
+    }
   });
 
   afterAll(async () => {

@@ -38,6 +38,8 @@ type Metadata = WriteFacts['metadata'];
 export class QueryCacheSubscriber implements EntitySubscriberInterface {
   private readonly logger = new Logger('QueryCache');
   private readonly buffer = new WriteBuffer();
+  /** The last tag resolution of each query runner (see `oneAtATime`). */
+  private readonly serial = new WeakMap<QueryRunner, Promise<unknown>>();
   private readonly writeTags: WriteTags;
 
   constructor(
@@ -119,7 +121,23 @@ export class QueryCacheSubscriber implements EntitySubscriberInterface {
 
   private async written(runner: QueryRunner, write: WriteFacts): Promise<void> {
     this.buffer.ormWriteEnded(runner, write.metadata.tablePath);
-    await this.collect(runner, await this.writeTags.of(write));
+    await this.collect(runner, await this.oneAtATime(runner, () => this.writeTags.of(write)));
+  }
+
+  /**
+   * Runs `task` after the previous one on this query runner. TypeORM calls
+   * the subscribers of a save's entities at the same time, and an embed's
+   * views query on the writer's connection: two at once would overlap on one
+   * connection, which `pg` 8 queues with a deprecation warning and `pg` 9
+   * refuses.
+   */
+  private oneAtATime<T>(runner: QueryRunner, task: () => Promise<T>): Promise<T> {
+    const next = (this.serial.get(runner) ?? Promise.resolve()).then(task, task);
+    this.serial.set(
+      runner,
+      next.catch(() => undefined),
+    );
+    return next;
   }
 
   private async collect(runner: QueryRunner, tags: readonly string[]): Promise<void> {
