@@ -317,10 +317,12 @@ function report(runs: Array<Awaited<ReturnType<typeof run>>>): string {
     '- A request belongs to the phase in which it was sent: one sent just before a fault and answered after it',
     '  (a 503 in the phase before "Postgres paused") is counted in the earlier phase.',
     '- With writes, a read whose cached response a write invalidated just before Postgres stopped answering',
-    '  must reach Postgres, and answers 503 after the query deadline: the cache never serves a value that a',
-    '  committed write replaced (grace applies to expired entries, not to invalidated ones). Those reads hold',
-    `  their client for up to the deadlines; with ${CONNECTIONS} closed-loop clients that is what lowers the phase's`,
-    '  read count, while every read the cache could answer was answered.',
+    '  must reach Postgres, and answers 503: the cache never serves a value that a committed write replaced',
+    '  (grace applies to expired entries, not to invalidated ones). The first ones wait out the query deadline;',
+    '  once three calls in a row have missed it, the gate in front of Postgres shuts and they answer at once',
+    '  (one probe a second), so the clients keep reading what the cache holds.',
+    '- After "Postgres resumed", requests fail until a probe finds the server again (a second or two: a probe',
+    '  may land on a connection the outage broke).',
     '',
   );
   return lines.join('\n');

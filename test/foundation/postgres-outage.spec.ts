@@ -101,6 +101,13 @@ describe.each(['memory', 'redis'] as const)('Postgres that hangs (a blackholed c
     expect(ready.ms).toBeLessThan(HANG_LIMIT_MS);
     expect((await app.get('/health/live')).status).toBe(200);
 
+    // Postgres has missed three calls in a row: the app's gate stops asking it (one probe a second),
+    // so requests that need it answer 503 at once instead of each opening a connection and waiting.
+    const accepted = proxy.accepted;
+    const shut = await Promise.all(Array.from({ length: 20 }, () => send('GET', '/api/v1/auth/sessions')));
+    expect(shut.map((r) => r.status)).toEqual(Array(20).fill(503));
+    expect(proxy.accepted - accepted).toBeLessThan(10);
+
     // Every connection whose query went unanswered is dropped by the app, not put back in the pool.
     expect(proxy.lostTotal).toBeGreaterThanOrEqual(3);
     await waitFor(() => proxy.lostOpen === 0, QUERY_TIMEOUT_MS + 5_000, 'the app to close its hung connections');

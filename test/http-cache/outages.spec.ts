@@ -3,6 +3,7 @@ import { uniquePrefix } from '../support/cache-instance';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TestRedisServer } from '../support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
+import { waitFor } from '../support/free-port';
 
 const QUERY_TIMEOUT_MS = 1_000;
 
@@ -78,6 +79,12 @@ describe('HTTP response cache under outages', () => {
       expect(uncached.headers['x-cache']).toBeUndefined();
     } finally {
       proxy.resume();
+      // The gate in front of Postgres shut during the outage; its next probe opens it again.
+      await waitFor(
+        async () => (await app.app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200,
+        10_000,
+        'the app to reach Postgres again',
+      );
     }
   });
 

@@ -26,6 +26,8 @@ export class TcpProxy {
   private blackholed = false;
   /** The port the proxy listens on (127.0.0.1). */
   port = 0;
+  /** Connections accepted since start. */
+  accepted = 0;
 
   private constructor(target: { host: string; port: number }) {
     this.server = createServer((client) => this.accept(client, target));
@@ -71,6 +73,7 @@ export class TcpProxy {
   }
 
   private accept(client: Socket, target: { host: string; port: number }): void {
+    this.accepted++;
     const connection: ProxiedConnection = { client, lost: this.blackholed, closed: false };
     this.connections.add(connection);
     client.on('error', () => this.close(connection));

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { isDatabaseUnavailable } from '../http/database-errors';
+import { DATABASE_GATE_CODE, DatabaseGateShutError, gateFor } from './database-gate';
 
 /** The message of `pg`'s error for a query that missed its `query_timeout` (it has no code). */
 export const QUERY_READ_TIMEOUT_MESSAGE = 'Query read timeout';
@@ -25,11 +27,49 @@ const logger = new Logger('Database');
  * Terminus use); a `Submittable` (cursor, stream) is passed through as is.
  */
 export class DeadlinePgClient extends Client {
+  /** The server's gate: consecutive misses shut it, and calls then fail at once (see `DatabaseGate`). */
+  private readonly gate = gateFor(this);
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's connect() has two overloads; this only gates and observes it.
+  override connect(...args: any[]): any {
+    const callback = args[0] as ((error?: Error) => void) | undefined;
+    if (!this.gate.admit()) {
+      const error = new DatabaseGateShutError();
+      if (!callback) return Promise.reject(error);
+      process.nextTick(() => callback(error));
+      return undefined;
+    }
+    const connect = super.connect.bind(this) as (done: (error?: Error) => void) => void;
+    if (callback) {
+      connect((error) => {
+        this.observe(error);
+        callback(error);
+      });
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) =>
+      connect((error) => {
+        this.observe(error);
+        if (error) reject(error);
+        else resolve();
+      }),
+    );
+  }
+
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's query() has eight overloads; this only observes the outcome.
   override query(...args: any[]): any {
     const last: unknown = args[args.length - 1];
+    if (!this.gate.admit()) {
+      const error = new DatabaseGateShutError();
+      if (typeof last !== 'function') return Promise.reject(error);
+      process.nextTick(() => {
+        Reflect.apply(last, undefined, [error]);
+      });
+      return undefined;
+    }
     if (typeof last === 'function') {
       args[args.length - 1] = (error: unknown, ...rest: unknown[]) => {
+        this.observe(error);
         this.dropIfTimedOut(error);
         return Reflect.apply(last, undefined, [error, ...rest]) as unknown;
       };
@@ -37,8 +77,30 @@ export class DeadlinePgClient extends Client {
     const query = super.query.bind(this) as (...queryArgs: unknown[]) => unknown;
     const result = query(...(args as unknown[]));
     // Registered before the caller's own handlers, so the client is ending before TypeORM releases it.
-    if (isPromise(result)) result.catch((error: unknown) => this.dropIfTimedOut(error));
+    if (isPromise(result))
+      result.then(
+        () => this.observe(undefined),
+        (error: unknown) => {
+          this.observe(error);
+          this.dropIfTimedOut(error);
+        },
+      );
     return result;
+  }
+
+  /**
+   * Tells the gate whether the server answered. A missed deadline, a lost or
+   * refused connection is a miss; any reply is an answer, an SQL error and a
+   * statement the server cancelled itself (`statement_timeout`, 57014: a slow
+   * server, not an absent one) or refused for lack of connections (53300)
+   * included. A call the gate refused says nothing.
+   */
+  private observe(error: unknown): void {
+    if (!error) return this.gate.answered();
+    const code = (error as { code?: unknown }).code;
+    if (code === DATABASE_GATE_CODE) return;
+    if (code !== '57014' && code !== '53300' && isDatabaseUnavailable(error)) this.gate.missed();
+    else this.gate.answered();
   }
 
   private dropIfTimedOut(error: unknown): void {

@@ -1,3 +1,5 @@
+import { DATABASE_GATE_CODE } from '../database/database-gate';
+
 /**
  * Whether an error means the database could not be reached (or refused new
  * work), as opposed to a query it rejected: a dependency outage, which the
@@ -29,6 +31,7 @@ export function isDatabaseUnavailable(exception: unknown): boolean {
 }
 
 const NETWORK_CODES = new Set([
+  DATABASE_GATE_CODE,
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
