@@ -30,8 +30,8 @@ describe('Read-after-write across instances while Redis is down (Postgres LISTEN
     close(): Promise<void>;
   }
 
-  async function startPair(withChannel: boolean): Promise<Pair> {
-    const cluster = await startCacheCluster(2);
+  async function startPair(withChannel: boolean, options: { probeIntervalMs?: number } = {}): Promise<Pair> {
+    const cluster = await startCacheCluster(2, options);
     const [ia, ib] = cluster.instances;
     const a = await openPeer(db, ia);
     const b = await openPeer(db, ib);
@@ -136,6 +136,40 @@ describe('Read-after-write across instances while Redis is down (Postgres LISTEN
         if (seen !== `up${i}`) stale.push(`after recovery: ${seen} after up${i}`);
       }
       expect(stale).toEqual([]);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('shows B what A wrote while only A cannot reach Redis: B reads neither its unbarriered L1 nor L2', async () => {
+    // A's breaker open, B's closed: as when one instance recovers before the other, or loses Redis alone.
+    // A's invalidations then reach neither L2 (no tombstones, no markers) nor the bus, only the channel.
+    const pair = await startPair(true, { probeIntervalMs: 60_000 });
+    try {
+      // The schema is the first test's (one database for the file).
+      const repo = pair.a.dataSource.getRepository(QcUser);
+      const user = await repo.save(repo.create({ name: 'v0', email: 'w@x' }));
+      const [a, b] = pair.cluster.instances;
+      const [ca, cb] = [a, b].map((i) => i.cache.namespace('api'));
+      await cb.set('l1', 'old');
+      await cb.set('l2', 'old');
+      expect((await users(pair.b).findOneBy({ id: user.id }))?.name).toBe('v0'); // in B's L1 and L2
+
+      a.cache.engine.parts.remote.breaker.trip();
+      // A says so on the channel at once.
+      await waitFor(() => b.cache.engine.parts.invalidator.peerDegraded, 2_000, 'B to hear that A is degraded');
+      expect(b.cache.status().breaker).toBe('closed');
+
+      // Read right after A's write resolves, before any I/O: only a barrier lets B see it.
+      await ca.set('l1', 'new');
+      expect(await cb.get('l1')).not.toBe('old');
+      await repo.update(user.id, { name: 'v1' });
+      expect((await users(pair.b).findOneBy({ id: user.id }))?.name).toBe('v1');
+      // Dropped from B's L1 by the channel, the old entry is still in L2: A could not tombstone it.
+      await ca.delete(['l2']);
+      await b.cache.engine.parts.invalidator.passBarrier();
+      expect(await cb.get('l2')).toBeUndefined();
+      expect(await cb.getOrSet('l2', () => 'loaded')).toBe('loaded');
     } finally {
       await pair.close();
     }

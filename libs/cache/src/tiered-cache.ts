@@ -10,6 +10,7 @@ import { EntryPreparer, UNGUARDED } from './engine/entry-preparer';
 import { Invalidator } from './engine/invalidator';
 import { LoaderRunner } from './engine/loader-runner';
 import { LocalTier } from './engine/local-tier';
+import { PeerState } from './engine/peer-state';
 import { Recovery } from './engine/recovery';
 import { RemoteTier, type RemoteInspection } from './engine/remote-tier';
 import { InvalidationTracker } from './invalidation-tracker';
@@ -83,7 +84,8 @@ export class TieredCache {
       stats: this.stats,
       tracker: new InvalidationTracker(),
     };
-    this.remote = new RemoteTier(ctx, redis);
+    const peers = new PeerState();
+    this.remote = new RemoteTier(ctx, peers, redis);
     let redisLock: RedisLock | undefined;
     if (this.remote.configured) {
       this.bus = new CacheBus(
@@ -105,10 +107,16 @@ export class TieredCache {
       );
     }
     this.lock = redisLock ?? new LocalLock(this.stats, this.lockDefaults());
-    this.invalidator = new Invalidator(ctx, this.remote, this.bus, {
-      released: (names) => redisLock?.notifyReleased(names),
-      startProbe: () => this.recovery.startProbe(),
-    });
+    this.invalidator = new Invalidator(
+      ctx,
+      this.remote,
+      this.bus,
+      {
+        released: (names) => redisLock?.notifyReleased(names),
+        startProbe: () => this.recovery.startProbe(),
+      },
+      peers,
+    );
     this.recovery = new Recovery(ctx, redis, this.remote, this.bus, this.invalidator);
     this.preparer = new EntryPreparer(ctx);
     this.local = new LocalTier(ctx, this.invalidator);

@@ -38,6 +38,8 @@ interface WirePayload {
   t?: readonly string[];
   /** Drop everything. */
   a?: 1;
+  /** The sender cannot reach Redis (`ChannelInvalidation.degraded`). */
+  d?: 1;
 }
 
 /**
@@ -128,6 +130,7 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
   publish(invalidation: ChannelInvalidation): Promise<void> {
     const batch = this.batch ?? this.nextBatch();
     if (invalidation.all) batch.all = true;
+    if (invalidation.degraded) batch.degraded = true;
     for (const key of invalidation.keys) batch.keys.add(key);
     for (const tag of invalidation.tags) batch.tags.add(tag);
     return batch.sent;
@@ -135,13 +138,18 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
 
   private nextBatch(): Batch {
     const previous = this.sending ?? Promise.resolve();
-    const batch = { keys: new Set<string>(), tags: new Set<string>(), all: false } as Batch;
+    const batch = { keys: new Set<string>(), tags: new Set<string>(), all: false, degraded: false } as Batch;
     batch.sent = previous
       .catch(() => undefined)
       .then(async () => {
         if (this.batch === batch) this.batch = undefined;
         const name = this.listener?.name;
-        const payloads = this.payloads({ keys: [...batch.keys], tags: [...batch.tags], all: batch.all });
+        const payloads = this.payloads({
+          keys: [...batch.keys],
+          tags: [...batch.tags],
+          all: batch.all,
+          degraded: batch.degraded,
+        });
         for (const payload of payloads) await this.query('NOTIFY', 'SELECT pg_notify($1, $2)', [name, payload]);
       });
     this.sending = batch.sent;
@@ -194,15 +202,19 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
 
   /** The invalidation as NOTIFY payloads, each under Postgres's limit. */
   private payloads(invalidation: ChannelInvalidation): string[] {
-    const all = JSON.stringify({ o: this.instanceId, a: 1 } satisfies WirePayload);
+    const d = invalidation.degraded ? ({ d: 1 } as const) : {};
+    const all = JSON.stringify({ o: this.instanceId, a: 1, ...d } satisfies WirePayload);
     if (invalidation.all) return [all];
+    // Nothing to invalidate, only the sender's state to tell.
+    if (invalidation.keys.length === 0 && invalidation.tags.length === 0)
+      return invalidation.degraded ? [JSON.stringify({ o: this.instanceId, d: 1 } satisfies WirePayload)] : [];
     const out: string[] = [];
     let keys: string[] = [];
     let tags: string[] = [];
     let size = 0;
     const flush = () => {
       if (!keys.length && !tags.length) return;
-      out.push(JSON.stringify({ o: this.instanceId, k: keys, t: tags } satisfies WirePayload));
+      out.push(JSON.stringify({ o: this.instanceId, k: keys, t: tags, ...d } satisfies WirePayload));
       keys = [];
       tags = [];
       size = 0;
@@ -230,9 +242,10 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
       return;
     }
     if (message.o === this.instanceId || !this.listener) return;
-    if (message.a) return this.listener.message({ keys: [], tags: [], all: true });
+    const degraded = message.d === 1 ? { degraded: true } : {};
+    if (message.a) return this.listener.message({ keys: [], tags: [], all: true, ...degraded });
     const strings = (list: unknown) => (Array.isArray(list) ? list.filter((x) => typeof x === 'string') : []);
-    this.listener.message({ keys: strings(message.k), tags: strings(message.t) });
+    this.listener.message({ keys: strings(message.k), tags: strings(message.t), ...degraded });
   }
 
   private async open(): Promise<void> {
@@ -304,6 +317,7 @@ interface Batch {
   keys: Set<string>;
   tags: Set<string>;
   all: boolean;
+  degraded: boolean;
   sent: Promise<void>;
 }
 

@@ -4,6 +4,12 @@ export interface ChannelInvalidation {
   tags: readonly string[];
   /** Drop every L1 entry (sent when the keys and tags do not fit the channel's message size). */
   all?: boolean;
+  /**
+   * The sender cannot reach Redis: this invalidation reached neither L2 nor
+   * the bus (see `PeerState`). Also sent alone, with no keys or tags, when
+   * its breaker opens and every second while it stays open.
+   */
+  degraded?: boolean;
 }
 
 /** What the cache gives a channel when it starts it. */

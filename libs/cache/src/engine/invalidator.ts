@@ -4,6 +4,7 @@ import type { ChannelInvalidation, InvalidationChannel } from '../bus/invalidati
 import { InvalidationQueue } from '../invalidation-queue';
 import type { EngineContext } from './engine-context';
 import type { L1Trust } from './local-tier';
+import { DEGRADED_HEARTBEAT_MS, type PeerState } from './peer-state';
 import type { RemoteTier } from './remote-tier';
 
 /** Keys per Redis call and bus message when replaying queued invalidations. */
@@ -30,12 +31,15 @@ export class Invalidator implements L1Trust {
   private readonly pending: InvalidationQueue;
   /** The second invalidation channel (Postgres): every invalidation, and the barrier while the bus is unheard. */
   private channel?: InvalidationChannel;
+  /** When this instance last said on the channel that it is degraded. */
+  private announcedAt = 0;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly remote: RemoteTier,
     private readonly bus: CacheBus | undefined,
     private readonly hooks: InvalidatorHooks,
+    private readonly peers: PeerState,
   ) {
     this.pending = new InvalidationQueue(ctx.options.prefix);
   }
@@ -73,7 +77,24 @@ export class Invalidator implements L1Trust {
    * through the channel, so L1 waits for the channel's barrier.
    */
   needsBarrier(): boolean {
-    return this.channel !== undefined && !this.remote.breaker.closed;
+    return this.channel !== undefined && (!this.remote.breaker.closed || this.peers.degraded);
+  }
+
+  /** True while some other instance has said it cannot reach Redis (see `PeerState`). */
+  get peerDegraded(): boolean {
+    return this.peers.degraded;
+  }
+
+  /**
+   * While this instance cannot reach Redis, it says so on the channel: at
+   * once when its breaker opens (`now`), then at most every second (the
+   * probe calls this). The others stop reading L2 and pass the barrier.
+   */
+  async announceDegraded(now = false): Promise<void> {
+    if (!this.channel || !this.remote.configured || this.remote.available) return;
+    if (!now && Date.now() - this.announcedAt < DEGRADED_HEARTBEAT_MS) return;
+    this.announcedAt = Date.now();
+    await this.sendOnChannel({ keys: [], tags: [], degraded: true });
   }
 
   async passBarrier(): Promise<boolean> {
@@ -222,15 +243,19 @@ export class Invalidator implements L1Trust {
    * so it is logged as an error.
    */
   private async sendOnChannel(invalidation: ChannelInvalidation): Promise<void> {
-    if (!this.channel || (invalidation.keys.length === 0 && invalidation.tags.length === 0)) return;
+    if (!this.channel) return;
+    // Sent while this instance cannot reach Redis: the others must not trust L2 for what it invalidates.
+    const degraded = invalidation.degraded === true || (this.remote.configured && !this.remote.available);
+    if (invalidation.keys.length === 0 && invalidation.tags.length === 0 && !degraded) return;
     try {
-      await this.channel.publish(invalidation);
+      await this.channel.publish(degraded ? { ...invalidation, degraded: true } : invalidation);
     } catch (error) {
       this.logger.error(`invalidation not sent on the channel: ${String(error)}`);
     }
   }
 
   private onChannelMessage(invalidation: ChannelInvalidation): void {
+    if (invalidation.degraded) this.peers.noteDegraded();
     if (invalidation.all) {
       this.dropL1();
       return;

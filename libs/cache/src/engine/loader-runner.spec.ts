@@ -5,16 +5,16 @@ import { EntryPreparer } from './entry-preparer';
 import { Invalidator } from './invalidator';
 import { LoaderRunner } from './loader-runner';
 import { LocalTier } from './local-tier';
+import { PeerState } from './peer-state';
 import { RemoteTier } from './remote-tier';
 
 /** The parts of a memory-only engine (the remote tier is its null object). */
 function memoryEngine() {
   const ctx = engineContext({ defaultTtlMs: 60_000 });
-  const remote = new RemoteTier(ctx);
-  const invalidator = new Invalidator(ctx, remote, undefined, {
-    released: () => undefined,
-    startProbe: () => undefined,
-  });
+  const peers = new PeerState();
+  const remote = new RemoteTier(ctx, peers);
+  const hooks = { released: () => undefined, startProbe: () => undefined };
+  const invalidator = new Invalidator(ctx, remote, undefined, hooks, peers);
   const local = new LocalTier(ctx, invalidator);
   const preparer = new EntryPreparer(ctx);
   const runner = new LoaderRunner(ctx, local, remote, invalidator, preparer, undefined);
@@ -88,7 +88,7 @@ describe(LoaderRunner.name, () => {
 
 describe(RemoteTier.name, () => {
   it('is a null object without Redis: no reads, no Redis calls, a clear error for CACHE_MANAGER', async () => {
-    const remote = new RemoteTier(engineContext());
+    const remote = new RemoteTier(engineContext(), new PeerState());
     expect([remote.configured, remote.available, remote.breakerState]).toEqual([false, false, 'disabled']);
     expect(await remote.read('ns', 'k')).toBeUndefined();
     expect(await remote.readMany('ns', ['k'])).toBeUndefined();
@@ -100,7 +100,7 @@ describe(RemoteTier.name, () => {
     const ctx = engineContext({ backend: 'auto', breakerThreshold: 3 });
     const run = jest.fn(() => Promise.reject(new Error('Redis down')));
     const redis = { enabled: true, run } as unknown as RedisConnection;
-    const remote = new RemoteTier(ctx, redis);
+    const remote = new RemoteTier(ctx, new PeerState(), redis);
     for (let i = 0; i < 3; i++) expect(await remote.read('ns', ctx.keys.entry('ns', `k${i}`))).toBeUndefined();
     expect(remote.breakerState).toBe('open');
     const calls = run.mock.calls.length;

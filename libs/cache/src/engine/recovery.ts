@@ -70,6 +70,7 @@ export class Recovery {
   /** One probe: on success replay, apply the reconnect rule, close the breaker. */
   async tryRecover(): Promise<void> {
     if (this.recovering || !this.redis || !this.remote.configured) return;
+    void this.invalidator.announceDegraded();
     this.recovering = true;
     try {
       await this.redis.ping();
@@ -99,6 +100,7 @@ export class Recovery {
     this.background.run(() => {
       if (state === 'open') {
         this.logger.warn('Redis unavailable: breaker open, serving from L1 and loaders');
+        void this.invalidator.announceDegraded(true);
         this.startProbe();
       } else {
         this.logger.log('Redis back: breaker closed');

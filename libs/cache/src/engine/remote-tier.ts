@@ -6,6 +6,7 @@ import { CircuitBreaker, type BreakerState } from '../circuit-breaker';
 import { parseEnvelope, type Envelope } from '../l2/envelope';
 import { RedisL2, type L2Read, type L2Write, type WriteGuard } from '../l2/redis-l2';
 import type { EngineContext } from './engine-context';
+import type { PeerState } from './peer-state';
 
 /** What an L2 read means to the engine: the entry in local-clock terms, and the guard of a write after it. */
 export interface RemoteRead {
@@ -38,6 +39,7 @@ export class RemoteTier {
 
   constructor(
     private readonly ctx: EngineContext,
+    private readonly peers: PeerState,
     private readonly redis?: RedisConnection,
   ) {
     const { options, keys } = ctx;
@@ -57,6 +59,15 @@ export class RemoteTier {
     return this.l2 !== undefined && this.breaker.closed;
   }
 
+  /**
+   * True when L2 may be read: available, and no peer is degraded (its
+   * invalidations did not reach L2, so an entry there may be one it
+   * invalidated; see `PeerState`). Writes and invalidations still go to L2.
+   */
+  get readable(): boolean {
+    return this.available && !this.peers.degraded;
+  }
+
   get breakerState(): BreakerState | 'disabled' {
     return this.l2 ? this.breaker.state : 'disabled';
   }
@@ -66,7 +77,7 @@ export class RemoteTier {
    * lets L2 check them without a script (see `RedisL2.get`).
    */
   async read(namespace: string, full: string, tags?: readonly string[]): Promise<RemoteRead | undefined> {
-    if (!this.available) return undefined;
+    if (!this.readable) return undefined;
     const { tracker, stats } = this.ctx;
     const start = tracker.begin();
     try {
@@ -81,7 +92,7 @@ export class RemoteTier {
 
   /** `read` for several keys, in one round trip. */
   async readMany(namespace: string, fulls: readonly string[]): Promise<RemoteRead[] | undefined> {
-    if (!this.available) return undefined;
+    if (!this.readable) return undefined;
     const { tracker, stats } = this.ctx;
     const start = tracker.begin();
     try {
