@@ -60,9 +60,11 @@ export class RemoteTier {
   }
 
   /**
-   * True when L2 may be read: available, and no peer is degraded (its
-   * invalidations did not reach L2, so an entry there may be one it
-   * invalidated; see `PeerState`). Writes and invalidations still go to L2.
+   * True when what L2 holds may be served: available, and no peer is
+   * degraded (its invalidations did not reach L2, so an entry there may be
+   * one it invalidated; see `PeerState`). Otherwise a read still runs, for the
+   * guard of the write that follows a miss, but counts as a miss and fills
+   * nothing: loaded values, writes and invalidations still go to L2.
    */
   get readable(): boolean {
     return this.available && !this.peers.degraded;
@@ -77,14 +79,14 @@ export class RemoteTier {
    * lets L2 check them without a script (see `RedisL2.get`).
    */
   async read(namespace: string, full: string, tags?: readonly string[]): Promise<RemoteRead | undefined> {
-    if (!this.readable) return undefined;
+    if (!this.available) return undefined;
     const { tracker, stats } = this.ctx;
     const start = tracker.begin();
     try {
       const started = performance.now();
       const read = await this.guard(namespace, () => this.l2!.get(full, tags));
       stats.duration('get', 'l2', started);
-      return read && this.accept(namespace, full, read, start);
+      return read && (this.readable ? this.accept(namespace, full, read, start) : untrusted(read));
     } finally {
       tracker.end(start);
     }
@@ -92,14 +94,14 @@ export class RemoteTier {
 
   /** `read` for several keys, in one round trip. */
   async readMany(namespace: string, fulls: readonly string[]): Promise<RemoteRead[] | undefined> {
-    if (!this.readable) return undefined;
+    if (!this.available) return undefined;
     const { tracker, stats } = this.ctx;
     const start = tracker.begin();
     try {
       const started = performance.now();
       const reads = await this.guard(namespace, () => this.l2!.getMany(fulls));
       stats.duration('get', 'l2', started);
-      return reads?.map((read, i) => this.accept(namespace, fulls[i], read, start));
+      return reads?.map((read, i) => (this.readable ? this.accept(namespace, fulls[i], read, start) : untrusted(read)));
     } finally {
       tracker.end(start);
     }
@@ -221,4 +223,9 @@ export class RemoteTier {
       return undefined;
     }
   }
+}
+
+/** An L2 answer while a peer is degraded: a miss whatever it holds, with the guard of a write after it. */
+function untrusted(read: L2Read): RemoteRead {
+  return { fresh: false, guard: { notBefore: read.notBefore, absent: read.absent } };
 }
