@@ -59,7 +59,8 @@ export class DeadlinePgClient extends Client {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's query() has eight overloads; this only observes the outcome.
   override query(...args: any[]): any {
     const last: unknown = args[args.length - 1];
-    if (!this.gate.admit()) {
+    // A ROLLBACK always goes through: refusing it would put a connection back in the pool mid-transaction.
+    if (!endsTransaction(args[0]) && !this.gate.admit()) {
       const error = new DatabaseGateShutError();
       if (typeof last !== 'function') return Promise.reject(error);
       process.nextTick(() => {
@@ -115,4 +116,10 @@ function isPromise(value: unknown): value is Promise<unknown> {
     typeof (value as Promise<unknown> | undefined)?.then === 'function' &&
     typeof (value as Promise<unknown>).catch === 'function'
   );
+}
+
+/** True for the statement that ends a failed transaction (text or `{ text }`). */
+function endsTransaction(query: unknown): boolean {
+  const text = typeof query === 'string' ? query : (query as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' && /^\s*ROLLBACK\b/i.test(text);
 }
