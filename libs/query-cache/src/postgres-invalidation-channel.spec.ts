@@ -112,6 +112,55 @@ describe(PostgresInvalidationChannel.name, () => {
     await b.channel.stop();
   });
 
+  it('carries the ids of the invalidations it merged, in every chunk, and none when one of them had no id', async () => {
+    const hub: FakeClient[] = [];
+    const a = channelOn(hub);
+    const b = channelOn(hub);
+    await a.start();
+    await b.start();
+    const client = a.clients[0];
+    client.autoAnswer = false;
+    const notifies = () => client.queries.filter((q) => q.text.startsWith('SELECT pg_notify'));
+    const first = a.channel.publish({ keys: ['k0'], tags: [], ids: ['i0'] });
+    await new Promise((r) => setImmediate(r));
+    const merged = [
+      a.channel.publish({ keys: ['k1'], tags: [], ids: ['i1'] }),
+      a.channel.publish({ keys: [], tags: ['t'], ids: ['i2'] }),
+    ];
+    notifies()[0].answer();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    notifies()[1].answer();
+    await Promise.all(merged);
+    expect(b.received).toEqual([
+      { keys: ['k0'], tags: [], ids: ['i0'] },
+      { keys: ['k1'], tags: ['t'], ids: ['i1', 'i2'] },
+    ]);
+
+    client.autoAnswer = true;
+    b.received.length = 0;
+    const keys = Array.from({ length: 300 }, (_, i) => `bp:c:query:${'k'.repeat(40)}${i}`);
+    await a.channel.publish({ keys, tags: [], ids: ['big'] });
+    expect(b.received.length).toBeGreaterThan(1);
+    for (const m of b.received) expect(m.ids).toEqual(['big']);
+    for (const q of notifies()) expect(Buffer.byteLength(q.values![1] as string)).toBeLessThan(8000);
+
+    client.autoAnswer = false;
+    b.received.length = 0;
+    const before = notifies().length;
+    const blocking = a.channel.publish({ keys: ['x'], tags: [], ids: ['x'] });
+    await new Promise((r) => setImmediate(r));
+    const mixed = [a.channel.publish({ keys: ['y'], tags: [], ids: ['y'] }), a.channel.publish({ keys: ['z'], tags: [] })];
+    notifies()[before].answer();
+    await blocking;
+    await new Promise((r) => setImmediate(r));
+    notifies()[before + 1].answer();
+    await Promise.all(mixed);
+    expect(b.received[1]).toEqual({ keys: ['y', 'z'], tags: [] });
+    await a.channel.stop();
+    await b.channel.stop();
+  });
+
   it('ignores malformed payloads and non-string entries', async () => {
     const hub: FakeClient[] = [];
     const b = channelOn(hub);

@@ -30,6 +30,8 @@ export interface PostgresChannelOptions {
 const MAX_PAYLOAD_BYTES = 7_900;
 /** Above this many NOTIFYs for one invalidation, one "drop everything" is cheaper for every receiver. */
 const MAX_CHUNKS = 16;
+/** Above this many merged invalidations a payload carries no ids (and is always applied): ids must not crowd out keys. */
+const MAX_IDS = 32;
 
 interface WirePayload {
   /** Origin instance. */
@@ -40,6 +42,8 @@ interface WirePayload {
   a?: 1;
   /** The sender cannot reach Redis (`ChannelInvalidation.degraded`). */
   d?: 1;
+  /** Ids of the invalidations merged in this payload (`ChannelInvalidation.ids`). */
+  n?: readonly string[];
 }
 
 /**
@@ -131,6 +135,8 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
     const batch = this.batch ?? this.nextBatch();
     if (invalidation.all) batch.all = true;
     if (invalidation.degraded) batch.degraded = true;
+    if (invalidation.ids?.length) for (const id of invalidation.ids) batch.ids.add(id);
+    else if (invalidation.keys.length || invalidation.tags.length) batch.anonymous = true;
     for (const key of invalidation.keys) batch.keys.add(key);
     for (const tag of invalidation.tags) batch.tags.add(tag);
     return batch.sent;
@@ -138,7 +144,14 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
 
   private nextBatch(): Batch {
     const previous = this.sending ?? Promise.resolve();
-    const batch = { keys: new Set<string>(), tags: new Set<string>(), all: false, degraded: false } as Batch;
+    const batch = {
+      keys: new Set<string>(),
+      tags: new Set<string>(),
+      ids: new Set<string>(),
+      anonymous: false,
+      all: false,
+      degraded: false,
+    } as Batch;
     batch.sent = previous
       .catch(() => undefined)
       .then(async () => {
@@ -149,6 +162,8 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
           tags: [...batch.tags],
           all: batch.all,
           degraded: batch.degraded,
+          // One invalidation without an id makes the whole merge one to apply.
+          ids: batch.anonymous ? [] : [...batch.ids],
         });
         for (const payload of payloads) await this.query('NOTIFY', 'SELECT pg_notify($1, $2)', [name, payload]);
       });
@@ -209,20 +224,23 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
     if (invalidation.keys.length === 0 && invalidation.tags.length === 0)
       return invalidation.degraded ? [JSON.stringify({ o: this.instanceId, d: 1 } satisfies WirePayload)] : [];
     const out: string[] = [];
+    // Every chunk carries the ids: each is a part of those invalidations, and already applied when they are.
+    const ids = invalidation.ids?.length && invalidation.ids.length <= MAX_IDS ? { n: invalidation.ids } : {};
+    const room = MAX_PAYLOAD_BYTES - 100 - (ids.n ? Buffer.byteLength(JSON.stringify(ids.n)) : 0);
     let keys: string[] = [];
     let tags: string[] = [];
     let size = 0;
     const flush = () => {
       if (!keys.length && !tags.length) return;
-      out.push(JSON.stringify({ o: this.instanceId, k: keys, t: tags, ...d } satisfies WirePayload));
+      out.push(JSON.stringify({ o: this.instanceId, k: keys, t: tags, ...d, ...ids } satisfies WirePayload));
       keys = [];
       tags = [];
       size = 0;
     };
     const add = (list: 'k' | 't', item: string): boolean => {
       const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-      if (bytes > MAX_PAYLOAD_BYTES - 100) return false;
-      if (size + bytes > MAX_PAYLOAD_BYTES - 100) flush();
+      if (bytes > room) return false;
+      if (size + bytes > room) flush();
       (list === 'k' ? keys : tags).push(item);
       size += bytes;
       return true;
@@ -245,7 +263,8 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
     const degraded = message.d === 1 ? { degraded: true } : {};
     if (message.a) return this.listener.message({ keys: [], tags: [], all: true, ...degraded });
     const strings = (list: unknown) => (Array.isArray(list) ? list.filter((x) => typeof x === 'string') : []);
-    this.listener.message({ keys: strings(message.k), tags: strings(message.t), ...degraded });
+    const ids = message.n ? { ids: strings(message.n) } : {};
+    this.listener.message({ keys: strings(message.k), tags: strings(message.t), ...ids, ...degraded });
   }
 
   private async open(): Promise<void> {
@@ -316,6 +335,10 @@ export class PostgresInvalidationChannel implements InvalidationChannel {
 interface Batch {
   keys: Set<string>;
   tags: Set<string>;
+  /** Ids of the merged invalidations (`ChannelInvalidation.ids`). */
+  ids: Set<string>;
+  /** One of them had no id: the merge must always be applied. */
+  anonymous: boolean;
   all: boolean;
   degraded: boolean;
   sent: Promise<void>;

@@ -12,9 +12,15 @@ export interface BusMessage {
   tags?: string[];
   /** Locks just released (safe names, see `DistributedLock`): wakes the instances waiting for them. */
   released?: string[];
+  /**
+   * The invalidation's id, the same on the bus and on the second channel:
+   * a receiver applies whichever copy reaches it first and ignores the other.
+   * Also the message id acknowledged by receivers. Generated when absent.
+   */
+  id?: string;
 }
 
-interface WireMessage extends BusMessage {
+interface WireMessage extends Omit<BusMessage, 'id'> {
   /** Origin instance id. */
   o: string;
   /** Message id, acknowledged by receivers when `a` is set. */
@@ -78,8 +84,8 @@ export class CacheBus {
 
   /** Publishes and, for invalidations, waits for every receiver's acknowledgement (bounded). */
   async publish(message: BusMessage, waitForAcks = true): Promise<void> {
-    const id = randomUUID();
-    const wire: WireMessage = { ...message, o: this.instanceId, i: id, ...(waitForAcks && { a: 1 }) };
+    const { id = randomUUID(), ...content } = message;
+    const wire: WireMessage = { ...content, o: this.instanceId, i: id, ...(waitForAcks && { a: 1 }) };
     const acked = waitForAcks ? this.expectAcks(id) : undefined;
     try {
       const receivers = await this.redis.run((c) => c.publish(this.keys.bus, JSON.stringify(wire)));
@@ -146,7 +152,7 @@ export class CacheBus {
       this.counted('ignored');
     } else {
       this.counted('received');
-      this.onMessage(message);
+      this.onMessage({ keys: message.keys, tags: message.tags, released: message.released, id: message.i });
     }
     if (message.a) {
       this.redis

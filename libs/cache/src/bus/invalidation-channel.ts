@@ -10,6 +10,13 @@ export interface ChannelInvalidation {
    * its breaker opens and every second while it stays open.
    */
   degraded?: boolean;
+  /**
+   * Ids of the invalidations this message carries (a channel may merge
+   * several), the same ids as their copies on the Redis bus
+   * (`BusMessage.id`): a receiver that applied all of them already ignores
+   * the message. Absent or empty: always applied.
+   */
+  ids?: readonly string[];
 }
 
 /** What the cache gives a channel when it starts it. */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { BusMessage, CacheBus } from '../bus/cache-bus';
 import type { ChannelInvalidation, InvalidationChannel } from '../bus/invalidation-channel';
+import { InvalidationIds, RecentIds } from '../bus/recent-ids';
 import { InvalidationQueue } from '../invalidation-queue';
 import type { EngineContext } from './engine-context';
 import type { L1Trust } from './local-tier';
@@ -33,6 +34,10 @@ export class Invalidator implements L1Trust {
   private channel?: InvalidationChannel;
   /** When this instance last said on the channel that it is degraded. */
   private announcedAt = 0;
+  /** Each invalidation's id, the same on the bus and on the channel. */
+  private readonly ids = new InvalidationIds();
+  /** Invalidations from other instances applied lately: their second copy is ignored. */
+  private readonly applied = new RecentIds();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -142,7 +147,8 @@ export class Invalidator implements L1Trust {
   async announceWrite(fulls: string[]): Promise<void> {
     if (!this.remote.configured) return;
     if (!this.remote.available) this.pending.add(fulls, []);
-    await Promise.all([this.broadcast({ keys: fulls }), this.sendOnChannel({ keys: fulls, tags: [] })]);
+    const id = this.ids.next();
+    await Promise.all([this.broadcast({ keys: fulls, id }), this.sendOnChannel({ keys: fulls, tags: [], ids: [id] })]);
   }
 
   /**
@@ -167,6 +173,20 @@ export class Invalidator implements L1Trust {
 
   /** What the Redis bus delivers from another instance. */
   onBusMessage(
+    message: Readonly<Pick<BusMessage, 'released' | 'id'>> & { keys?: readonly string[]; tags?: readonly string[] },
+  ): void {
+    if (message.id !== undefined) {
+      if (this.applied.allSeen([message.id])) return this.releasedOnly(message);
+      this.applied.add([message.id]);
+    }
+    this.apply(message);
+  }
+
+  private releasedOnly(message: Readonly<Pick<BusMessage, 'released'>>): void {
+    if (message.released) this.hooks.released(message.released);
+  }
+
+  private apply(
     message: Readonly<Pick<BusMessage, 'released'>> & { keys?: readonly string[]; tags?: readonly string[] },
   ): void {
     const { l1, tracker } = this.ctx;
@@ -230,7 +250,8 @@ export class Invalidator implements L1Trust {
       this.pending.add(invalidation.keys, invalidation.tags);
       return this.sendOnChannel(invalidation);
     }
-    await Promise.all([this.broadcast(invalidation), this.sendOnChannel(invalidation)]);
+    const id = this.ids.next();
+    await Promise.all([this.broadcast({ ...invalidation, id }), this.sendOnChannel({ ...invalidation, ids: [id] })]);
   }
 
   /**
@@ -260,6 +281,10 @@ export class Invalidator implements L1Trust {
       this.dropL1();
       return;
     }
-    this.onBusMessage(invalidation);
+    // Its copy on the bus got here first (the usual case): applying it again would only undo the reads since.
+    const ids = invalidation.ids ?? [];
+    if (this.applied.allSeen(ids)) return;
+    this.applied.add(ids);
+    this.apply(invalidation);
   }
 }
