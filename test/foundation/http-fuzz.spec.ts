@@ -274,7 +274,7 @@ describe('HTTP fuzzing (fast-check, every route of the OpenAPI document)', () =>
     if ('shaped' in input) headers['content-type'] = 'application/json';
     else if (input.contentType && payload !== undefined) headers['content-type'] = input.contentType;
     return {
-      method: (input.method ?? method),
+      method: input.method ?? method,
       url: search.size ? `${url}?${search}` : url,
       headers,
       ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),

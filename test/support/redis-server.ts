@@ -43,6 +43,8 @@ export interface TestRedisServerOptions {
    * Clients are not asked for certificates.
    */
   tls?: boolean;
+  /** Start as a replica of the server on this port (127.0.0.1), with `masterauth` set to `password`. */
+  replicaOf?: number;
 }
 
 /** The files of a throwaway CA and the server certificate it signed. */
@@ -99,6 +101,7 @@ export function redisTlsSupport(): { supported: true } | { supported: false; rea
 export class TestRedisServer {
   private process?: ChildProcess;
   private certificates?: TestCertificates;
+  private dataDir?: string;
 
   private constructor(
     readonly port: number,
@@ -144,6 +147,14 @@ export class TestRedisServer {
     if (this.running) throw new Error('redis-server is already running');
     const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     if (this.options.password !== undefined) args.push('--requirepass', this.options.password);
+    // A replica's full sync writes an RDB file to its directory (a master demoted by a failover
+    // becomes one): never the working directory, which is the repository.
+    this.dataDir ??= mkdtempSync(join(tmpdir(), 'bp-redis-'));
+    args.push('--dir', this.dataDir);
+    if (this.options.replicaOf !== undefined) {
+      args.push('--replicaof', '127.0.0.1', String(this.options.replicaOf));
+      if (this.options.password !== undefined) args.push('--masterauth', this.options.password);
+    }
     let tls: PingTlsOptions | undefined;
     if (this.options.tls) {
       if (!this.certificates || !existsSync(this.certificates.dir)) this.certificates = createTestCertificates();
@@ -182,5 +193,6 @@ export class TestRedisServer {
     this.resume();
     await this.kill();
     if (this.certificates) rmSync(this.certificates.dir, { recursive: true, force: true });
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

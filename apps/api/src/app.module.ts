@@ -50,6 +50,7 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         url: config.redis.url,
+        sentinel: config.redis.sentinel,
         required: config.cache.backend === 'redis',
         connectTimeoutMs: config.redis.connectTimeoutMs,
         commandTimeoutMs: config.redis.commandTimeoutMs,

@@ -150,7 +150,10 @@ describe(PostgresInvalidationChannel.name, () => {
     const before = notifies().length;
     const blocking = a.channel.publish({ keys: ['x'], tags: [], ids: ['x'] });
     await new Promise((r) => setImmediate(r));
-    const mixed = [a.channel.publish({ keys: ['y'], tags: [], ids: ['y'] }), a.channel.publish({ keys: ['z'], tags: [] })];
+    const mixed = [
+      a.channel.publish({ keys: ['y'], tags: [], ids: ['y'] }),
+      a.channel.publish({ keys: ['z'], tags: [] }),
+    ];
     notifies()[before].answer();
     await blocking;
     await new Promise((r) => setImmediate(r));

@@ -1,6 +1,6 @@
 export { RedisModule } from './redis.module';
 export { RedisConnection, type RedisClient, type RedisConnectionEvent } from './redis-connection.service';
-export type { RedisModuleOptions } from './redis.options';
+export type { RedisModuleOptions, RedisSentinelOptions } from './redis.options';
 export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 export { withDeadline } from './deadline';
 export { redactRedisUrl, hasPassword } from './redis-url';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
+import { createClient, createSentinel, ErrorReply, type RedisClientType } from '@redis/client';
 import { EventEmitter } from 'node:events';
 import { BackgroundScope } from './background-scope';
 import { CLOSE_TIMEOUT_MS } from './redis.constants';
@@ -10,6 +10,7 @@ import { resolveRedisOptions, type RedisModuleOptions, type ResolvedRedisOptions
 import { describeConnectionFailure, describeError } from './connection-failure';
 import { hasPassword, redactRedisUrl, redactSecrets } from './redis-url';
 import { reconnectDelay } from './reconnect-strategy';
+import { adaptSentinel, describeSentinel, type SentinelLike } from './sentinel-client';
 
 /** The node-redis v5 client type used across the app (and accepted by `@keyv/redis`). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the defaults createClient() infers
@@ -24,6 +25,11 @@ export type RedisConnectionEvent = 'ready' | 'down';
  * pub/sub. Nothing is queued while the socket is down, and calls made through
  * `run` carry a deadline, so a dead or paused Redis never makes a caller wait
  * longer than `commandTimeoutMs`.
+ *
+ * With `sentinel` options, one node-redis Sentinel client is both: it sends
+ * commands to the master the sentinels name and keeps its pub/sub on it,
+ * following a failover. A lost master or a master change is a `down`; once a
+ * `PING` answers on the (new) master, `ready`.
  */
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
@@ -44,13 +50,21 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private probe?: NodeJS.Timeout;
   /** Breaker transitions and the probe run here, never as the request whose call tripped the breaker. */
   private readonly background = new BackgroundScope('RedisConnection.breaker');
+  /** The Sentinel client, when `sentinel` is configured (it is also `commandClient` and `subscriberClient`). */
+  private sentinel?: SentinelLike;
+  /** Sentinel mode: pings the master after a `down` until it answers (then `ready`). */
+  private sentinelWatch?: NodeJS.Timeout;
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
     this.options = resolveRedisOptions(options);
     // Created and connecting from here, so that other providers' factories
     // can hand the client to libraries such as @keyv/redis, and their init
     // hooks can await the first attempt whatever order Nest runs hooks in.
-    if (this.options.url) {
+    if (this.options.sentinel) {
+      this.sentinel = this.createSentinel();
+      this.commandClient = this.subscriberClient = adaptSentinel(this.sentinel);
+      this.firstAttempt = this.connectSentinel();
+    } else if (this.options.url) {
       this.commandClient = this.createClient(this.options.url, this.options.clientName, true);
       this.subscriberClient = this.createClient(this.options.url, `${this.options.clientName}-sub`, false);
       this.firstAttempt = this.connect();
@@ -62,13 +76,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.firstAttempt;
   }
 
-  /** True when a URL is configured (whether or not Redis answers right now). */
+  /** True when a URL or sentinels are configured (whether or not Redis answers right now). */
   get enabled(): boolean {
-    return this.options.url !== undefined;
+    return this.options.url !== undefined || this.options.sentinel !== undefined;
   }
 
-  /** The URL without credentials, for logs and status pages. */
+  /** The URL without credentials (or the sentinels and master name), for logs and status pages. */
   get target(): string | undefined {
+    if (this.options.sentinel) return describeSentinel(this.options.sentinel);
     return this.options.url && redactRedisUrl(this.options.url);
   }
 
@@ -89,8 +104,9 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.subscriberClient;
   }
 
-  /** True while the command client's socket is connected and handshaken. */
+  /** True while the command client's socket is connected and handshaken (Sentinel: the master answers). */
   get isReady(): boolean {
+    if (this.sentinel) return this.wasReady;
     return this.commandClient?.isReady ?? false;
   }
 
@@ -107,6 +123,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** True while the subscriber connection is up (pub/sub messages can arrive). */
   get subscriberReady(): boolean {
+    if (this.sentinel) return this.subscriberWasReady;
     return this.subscriberClient?.isReady ?? false;
   }
 
@@ -158,6 +175,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.options.sentinel) return this.initSentinel();
     const { url } = this.options;
     if (!url) {
       this.logger.log('no Redis URL (REDIS_URL unset, or CACHE_BACKEND=memory): no Redis connection, memory only');
@@ -179,11 +197,121 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.probe);
-    this.probe = undefined;
-    const clients = [this.commandClient, this.subscriberClient].filter((c): c is RedisClient => !!c);
+    clearInterval(this.sentinelWatch);
+    this.probe = this.sentinelWatch = undefined;
+    const clients = [...new Set([this.commandClient, this.subscriberClient])].filter((c): c is RedisClient => !!c);
     this.commandClient = this.subscriberClient = undefined;
     this.events.removeAllListeners();
     await Promise.all(clients.map((client) => closeClient(client)));
+  }
+
+  private async initSentinel(): Promise<void> {
+    const sentinel = this.options.sentinel!;
+    if (this.options.warnWithoutPassword && !sentinel.password) {
+      this.logger.warn(`Redis via ${this.target} has no password (REDIS_PASSWORD): set requirepass in production`);
+    }
+    if (await this.firstAttempt) return;
+    const failure = describeConnectionFailure(this.firstError, this.options.connectTimeoutMs);
+    const message = this.redact(`Redis via ${this.target} ${failure}`);
+    if (this.options.required) {
+      await this.onApplicationShutdown();
+      throw new RedisUnavailableError(`${message}, and CACHE_BACKEND=redis requires it`, { cause: this.firstError });
+    }
+    this.logger.warn(`${message}: serving without it, retrying`);
+  }
+
+  private createSentinel(): SentinelLike {
+    const { nodes, masterName, password, username, sentinelPassword } = this.options.sentinel!;
+    const socket = {
+      connectTimeout: this.options.connectTimeoutMs,
+      keepAlive: true,
+      reconnectStrategy: (retries: number) => reconnectDelay(retries, this.options.reconnectMaxDelayMs),
+    };
+    const sentinel = createSentinel({
+      name: masterName,
+      sentinelRootNodes: nodes.map(({ host, port }) => ({ host, port })),
+      // Reads go to the master too: a replica may not have a write yet (read-after-write).
+      masterPoolSize: 1,
+      replicaPoolSize: 0,
+      // How often the sentinels are asked for the topology, besides their +switch-master messages.
+      scanInterval: 1_000,
+      passthroughClientErrorEvents: true,
+      nodeClientOptions: { name: this.options.clientName, disableOfflineQueue: true, password, username, socket },
+      sentinelClientOptions: { password: sentinelPassword, socket },
+    }) as unknown as SentinelLike;
+    sentinel.on('error', (error: Error) => this.onSentinelLost(describeError(error)));
+    sentinel.on('topology-change', (event: { type: string; node?: { host: string; port: number } }) => {
+      if (event.type === 'MASTER_CHANGE' && this.wasReady) {
+        this.onSentinelLost(`master changed to ${event.node ? `${event.node.host}:${event.node.port}` : 'a new node'}`);
+      }
+    });
+    return sentinel;
+  }
+
+  /** Resolves true once the sentinels named a master and it answered a `PING` (false past the deadline). */
+  private connectSentinel(): Promise<boolean> {
+    const sentinel = this.sentinel!;
+    const attempt = sentinel
+      .connect()
+      .then(() => withDeadline(sentinel.ping(), this.options.commandTimeoutMs))
+      .then(
+        () => {
+          this.sentinelUp();
+          return true;
+        },
+        (error: unknown) => {
+          this.firstError ??= error instanceof Error ? error : new Error(String(error));
+          this.watchSentinel();
+          return false;
+        },
+      );
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        // Still connecting: the client keeps trying; `ready` is emitted when the master answers.
+        this.watchSentinel();
+        resolve(false);
+      }, this.options.connectTimeoutMs);
+      void attempt.then((ready) => {
+        clearTimeout(timer);
+        resolve(ready);
+      });
+    });
+  }
+
+  /** The master is gone or another node took its place: `down` (pub/sub may have missed messages) until it answers. */
+  private onSentinelLost(reason: string): void {
+    if (!this.wasReady) {
+      this.logger.debug(this.redact(`Redis via sentinels: ${reason}`));
+      return;
+    }
+    this.wasReady = this.subscriberWasReady = false;
+    this.logger.warn(this.redact(`Redis master lost (${reason}): following the sentinels`));
+    this.events.emit('down');
+    this.watchSentinel();
+  }
+
+  private watchSentinel(): void {
+    if (this.sentinelWatch || !this.sentinel) return;
+    this.background.run(() => {
+      this.sentinelWatch = setInterval(() => {
+        const sentinel = this.sentinel;
+        if (!sentinel?.isOpen) return;
+        withDeadline(sentinel.ping(), this.options.commandTimeoutMs).then(
+          () => this.sentinelUp(),
+          () => undefined,
+        );
+      }, this.options.probeIntervalMs);
+      this.sentinelWatch.unref();
+    });
+  }
+
+  private sentinelUp(): void {
+    clearInterval(this.sentinelWatch);
+    this.sentinelWatch = undefined;
+    if (this.wasReady || !this.sentinel) return;
+    this.wasReady = this.subscriberWasReady = true;
+    this.logger.log(`Redis ready via ${this.target}`);
+    this.events.emit('ready');
   }
 
   private createClient(url: string, name: string, commands: boolean): RedisClient {
@@ -261,9 +389,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     this.events.emit('ready');
   }
 
-  /** Error texts come from the server and the socket: none should hold the password, but none may. */
+  /** Error texts come from the server and the socket: none should hold a password, but none may. */
   private redact(text: string): string {
-    return redactSecrets(text, this.options.url);
+    const { sentinel } = this.options;
+    let redacted = redactSecrets(text, this.options.url);
+    for (const secret of [sentinel?.password, sentinel?.sentinelPassword]) {
+      if (secret) redacted = redacted.split(secret).join('***');
+    }
+    return redacted;
   }
 
   private onReady(commands: boolean): void {

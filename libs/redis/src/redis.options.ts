@@ -1,3 +1,17 @@
+/** A Redis Sentinel deployment (see `RedisModuleOptions.sentinel`). */
+export interface RedisSentinelOptions {
+  /** Sentinels to ask first (`host:port` each); the client learns the others from them. */
+  nodes: ReadonlyArray<{ host: string; port: number }>;
+  /** The monitored master's name (`sentinel monitor <name> …`). */
+  masterName: string;
+  /** The data nodes' password (`requirepass` of the master and replicas). */
+  password?: string;
+  /** The data nodes' ACL user name, when not `default`. */
+  username?: string;
+  /** The sentinels' own password (`requirepass` in sentinel.conf), when they have one. */
+  sentinelPassword?: string;
+}
+
 /** Options of `RedisModule`. Every field has a default except the URL. */
 export interface RedisModuleOptions {
   /**
@@ -8,6 +22,14 @@ export interface RedisModuleOptions {
    * `RedisConnection.enabled` is false.
    */
   url?: string;
+  /**
+   * A Sentinel deployment instead of `url` (never both): commands and
+   * pub/sub go to the master the sentinels name, and follow it through a
+   * failover. Each master change counts as a lost connection (`down`, then
+   * `ready` once a `PING` answers): pub/sub messages may have been missed in
+   * the switch.
+   */
+  sentinel?: RedisSentinelOptions;
   /**
    * When true, boot fails unless Redis answers within `connectTimeoutMs`
    * (the `CACHE_BACKEND=redis` mode). When false, an unreachable Redis is
@@ -60,12 +82,14 @@ export interface RedisModuleOptions {
 }
 
 /** `RedisModuleOptions` with every default applied. */
-export type ResolvedRedisOptions = Required<Omit<RedisModuleOptions, 'url'>> & { url?: string };
+export type ResolvedRedisOptions = Required<Omit<RedisModuleOptions, 'url' | 'sentinel'>> &
+  Pick<RedisModuleOptions, 'url' | 'sentinel'>;
 
 /** Applies the documented defaults. */
 export function resolveRedisOptions(options: RedisModuleOptions): ResolvedRedisOptions {
   return {
     url: options.url || undefined,
+    sentinel: options.sentinel?.nodes.length ? options.sentinel : undefined,
     required: options.required ?? false,
     connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
     commandTimeoutMs: options.commandTimeoutMs ?? 500,

@@ -73,7 +73,9 @@ describe(validateEnv.name, () => {
   });
 
   it('requires REDIS_URL when CACHE_BACKEND=redis', () => {
-    expect(problems({ CACHE_BACKEND: 'redis' })).toEqual(['REDIS_URL: is required when CACHE_BACKEND=redis']);
+    expect(problems({ CACHE_BACKEND: 'redis' })).toEqual([
+      'REDIS_URL: is required when CACHE_BACKEND=redis (or REDIS_SENTINELS)',
+    ]);
   });
 
   it('never echoes a secret-bearing URL in its message', () => {
@@ -165,6 +167,49 @@ describe(validateEnv.name, () => {
       expect(problems({ DATABASE_URL: '::nope', DATABASE_PASSWORD: 'hunter2' })).toEqual([
         expect.stringMatching(/^DATABASE_URL: must be a URL/),
       ]);
+    });
+  });
+
+  describe('REDIS_SENTINELS', () => {
+    it('names the sentinels (IPv6 in brackets), the master and both passwords', () => {
+      const config = validateEnv({
+        REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381',
+        REDIS_SENTINEL_MASTER: 'bp-master',
+        REDIS_PASSWORD: 'data-pw',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      });
+      expect(config.redis.url).toBeUndefined();
+      expect(config.redis.sentinel).toEqual({
+        nodes: [
+          { host: 'sentinel-1', port: 26379 },
+          { host: '10.0.0.2', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+        masterName: 'bp-master',
+        password: 'data-pw',
+        sentinelPassword: 'sentinel-pw',
+      });
+      // Enough for CACHE_BACKEND=redis; nothing with CACHE_BACKEND=memory.
+      const sentinels = { REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'm' };
+      expect(validateEnv({ ...sentinels, CACHE_BACKEND: 'redis' }).redis.sentinel).toBeDefined();
+      expect(validateEnv({ ...sentinels, CACHE_BACKEND: 'memory' }).redis.sentinel).toBeUndefined();
+      expect(validateEnv({ REDIS_SENTINELS: '', REDIS_SENTINEL_MASTER: '' }).redis.sentinel).toBeUndefined();
+    });
+
+    it('refuses a malformed node, a missing master name, and REDIS_URL beside it', () => {
+      expect(problems({ REDIS_SENTINELS: 'a:1,b', REDIS_SENTINEL_MASTER: 'm' })).toEqual([
+        'REDIS_SENTINELS: "b" is not host:port (e.g. sentinel-1:26379)',
+      ]);
+      expect(problems({ REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_MASTER: 'm' })[0]).toMatch(/^REDIS_SENTINELS:/);
+      expect(problems({ REDIS_SENTINELS: 'a:1' })).toEqual([
+        'REDIS_SENTINEL_MASTER: is required with REDIS_SENTINELS (the name in `sentinel monitor <name> …`)',
+      ]);
+      expect(problems({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'm', REDIS_URL: 'redis://r:6379' })).toEqual([
+        'REDIS_SENTINELS: cannot be set together with REDIS_URL: the sentinels name the master',
+      ]);
+      expect(problems({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'bad name' })[0]).toMatch(
+        /^REDIS_SENTINEL_MASTER:/,
+      );
     });
   });
 

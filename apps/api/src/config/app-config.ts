@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { AiCacheScope, PriceTable } from '@app/ai';
+import type { RedisSentinelOptions } from '@app/redis';
 import { withPassword } from './connection-url';
 import { envSchema, readPriceTable, type Env } from './env.schema';
 
@@ -56,6 +57,8 @@ export interface AppConfig {
   readonly redis: {
     /** `REDIS_URL`, with `REDIS_PASSWORD` (percent-encoded) in it when that is set; unset with `CACHE_BACKEND=memory`. */
     readonly url?: string;
+    /** `REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`, `REDIS_PASSWORD` and `REDIS_SENTINEL_PASSWORD`; unset with `CACHE_BACKEND=memory`. */
+    readonly sentinel?: RedisSentinelOptions;
     readonly connectTimeoutMs: number;
     readonly commandTimeoutMs: number;
     readonly reconnectMaxDelayMs: number;
@@ -191,6 +194,15 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
     redis: {
       url:
         env.CACHE_BACKEND === 'memory' || !env.REDIS_URL ? undefined : withPassword(env.REDIS_URL, env.REDIS_PASSWORD),
+      sentinel:
+        env.CACHE_BACKEND === 'memory' || !env.REDIS_SENTINELS
+          ? undefined
+          : {
+              nodes: env.REDIS_SENTINELS,
+              masterName: env.REDIS_SENTINEL_MASTER!,
+              password: env.REDIS_PASSWORD,
+              sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+            },
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       reconnectMaxDelayMs: env.REDIS_RECONNECT_MAX_DELAY_MS,

@@ -52,6 +52,29 @@ const redisUrl = urlWithScheme(['redis:', 'rediss:'], 'redis://[:password@]host:
   { error: 'has a database index that is not a number' },
 );
 
+/** `host:port,host:port`: the sentinels to ask first (`REDIS_SENTINELS`). */
+const sentinelNodes = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v?.trim()) return undefined;
+    const nodes: Array<{ host: string; port: number }> = [];
+    for (const item of v.split(',').map((s) => s.trim())) {
+      const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+      const port = match ? Number(match[2]) : 0;
+      if (!match || port < 1 || port > 65_535) {
+        ctx.addIssue({ code: 'custom', message: `"${item.slice(0, 100)}" is not host:port (e.g. sentinel-1:26379)` });
+        return z.NEVER;
+      }
+      nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+    }
+    if (nodes.length > 32) {
+      ctx.addIssue({ code: 'custom', message: 'lists more than 32 sentinels' });
+      return z.NEVER;
+    }
+    return nodes;
+  });
+
 /** A decimal number in [min, max]. */
 const decimal = (min: number, max: number, defaultValue: number) =>
   z
@@ -169,6 +192,16 @@ export const envSchema = z
     DB_CONNECT_TIMEOUT_MS: int(100, 120_000, 5_000),
     REDIS_URL: redisUrl,
     REDIS_PASSWORD: optionalSecret,
+    REDIS_SENTINELS: sentinelNodes,
+    // Empty (as .env.example leaves it) is unset.
+    REDIS_SENTINEL_MASTER: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1–64 characters of A-Z a-z 0-9 . _ -' })
+        .optional(),
+    ),
+    REDIS_SENTINEL_PASSWORD: optionalSecret,
     REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000, 2_000),
     REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 500),
     REDIS_RECONNECT_MAX_DELAY_MS: int(50, 60_000, 2_000),
@@ -249,8 +282,26 @@ export const envSchema = z
     CACHE_ADMIN_SAMPLE_MS: int(0, 3_600_000, 10_000),
   })
   .superRefine((env, ctx) => {
-    if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when CACHE_BACKEND=redis' });
+    if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL && !env.REDIS_SENTINELS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'is required when CACHE_BACKEND=redis (or REDIS_SENTINELS)',
+      });
+    }
+    if (env.REDIS_SENTINELS && env.REDIS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINELS'],
+        message: 'cannot be set together with REDIS_URL: the sentinels name the master',
+      });
+    }
+    if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINEL_MASTER'],
+        message: 'is required with REDIS_SENTINELS (the name in `sentinel monitor <name> …`)',
+      });
     }
     if (env.THROTTLE_LOGIN_BACKOFF_MAX < env.THROTTLE_LOGIN_BACKOFF_BASE) {
       ctx.addIssue({

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppProcess } from '../support/app-process';
+import { uniquePrefix } from '../support/cache-instance';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { SENTINEL_MASTER, TestSentinelGroup } from '../support/redis-sentinel';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Two compiled app instances on Redis Sentinel (a master, a replica, three
+ * sentinels, all with a password) and one Postgres. Through a graceful
+ * `SENTINEL FAILOVER` and then a killed master, the app carries on: cached
+ * reads keep answering 200, a read after a write (on the other instance)
+ * sees the write, a revoked token is refused everywhere, and the cache works
+ * on the new master (its keys are there).
+ */
+describe('Redis Sentinel: the app through a failover and a killed master', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'bp-sentinel-app-'));
+  const password = 'sentinel-data-password';
+  let group: TestSentinelGroup;
+  let db: TestDatabase;
+  let apps: AppProcess[];
+  let prefix: string;
+
+  beforeAll(async () => {
+    [group, db] = await Promise.all([TestSentinelGroup.start({ password }), createTestDatabase()]);
+    prefix = uniquePrefix();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_SENTINELS: group.nodes,
+      REDIS_SENTINEL_MASTER: SENTINEL_MASTER,
+      REDIS_PASSWORD: password,
+      CACHE_BACKEND: 'redis',
+      CACHE_PREFIX: prefix,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      THROTTLE_AUTH_LIMIT: '200',
+      LOG_LEVEL: 'warn',
+    };
+    apps = [];
+    for (let i = 0; i < 2; i++) apps.push(await AppProcess.start(env, cwd));
+    for (const app of apps) await waitForRedisHealth(app);
+  });
+  afterAll(async () => {
+    await Promise.all((apps ?? []).map((app) => app.stop()));
+    await group?.stop();
+    await db?.drop();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  async function waitForRedisHealth(app: AppProcess, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await app.get('/health/redis')).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`Redis never healthy again\n${app.output.slice(-3000)}`);
+      await sleep(100);
+    }
+  }
+
+  async function waitForOutput(app: AppProcess, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(app.output)) {
+      if (Date.now() > deadline)
+        throw new Error(`no ${String(pattern)} in the app's output\n${app.output.slice(-3000)}`);
+      await sleep(50);
+    }
+  }
+
+  let users = 0;
+  async function account(): Promise<{ id: string; token: string; refresh: string }> {
+    const email = `sentinel-${users++}-${randomBytes(3).toString('hex')}@example.com`;
+    const password = 'correct horse battery';
+    const registered = await apps[0].send('POST', '/api/v1/auth/register', { body: { email, password, name: 'v0' } });
+    expect(registered.status).toBe(201);
+    const login = await apps[1].send('POST', '/api/v1/auth/login', { body: { email, password } });
+    expect(login.status).toBe(200);
+    return { id: registered.body.id, token: login.body.accessToken, refresh: login.body.refreshToken };
+  }
+
+  /** A write on one instance, then reads on both, each made after the write's response. */
+  async function writeThenRead(user: { id: string; token: string }, name: string, writer: number): Promise<void> {
+    const patched = await apps[writer].send('PATCH', `/api/v1/users/${user.id}`, { token: user.token, body: { name } });
+    expect(patched.status).toBe(200);
+    for (const app of apps) {
+      const read = await app.send('GET', `/api/v1/users/${user.id}`, { token: user.token });
+      expect({ status: read.status, name: read.body.name }).toEqual({ status: 200, name });
+    }
+  }
+
+  /** Cached reads on both instances, every 20 ms, until `until` resolves: their statuses. */
+  async function readsDuring(user: { id: string; token: string }, until: Promise<unknown>): Promise<number[]> {
+    const statuses: number[] = [];
+    let done = false;
+    void until.finally(() => (done = true)).catch(() => undefined);
+    let i = 0;
+    while (!done) {
+      const read = await apps[i++ % 2].send('GET', `/api/v1/users/${user.id}`, { token: user.token, timeoutMs: 5_000 });
+      statuses.push(read.status);
+      await sleep(20);
+    }
+    await until;
+    return statuses;
+  }
+
+  /** The revoked token is refused by both instances (within the revocation bound of a second). */
+  async function refusedEverywhere(token: string): Promise<void> {
+    for (const app of apps) {
+      const started = performance.now();
+      let status = 200;
+      while (status !== 401 && performance.now() - started < 1_500) {
+        status = (await app.send('GET', '/api/v1/auth/me', { token })).status;
+        if (status !== 401) await sleep(20);
+      }
+      expect(status).toBe(401);
+    }
+  }
+
+  async function cacheKeysOn(port: number): Promise<number> {
+    const keys = (await group.serverCommand(port, ['KEYS', `${prefix}:*`])) as string[];
+    return keys.length;
+  }
+
+  it('serves, caches and revokes through the sentinels’ master', async () => {
+    const master = await group.masterPort();
+    const user = await account();
+    await writeThenRead(user, 'before', 0);
+    expect(await cacheKeysOn(master)).toBeGreaterThan(0);
+    const revoked = await account();
+    expect((await apps[0].send('POST', '/api/v1/auth/logout', { token: revoked.token })).status).toBe(204);
+    await refusedEverywhere(revoked.token);
+  });
+
+  it('carries on through SENTINEL FAILOVER: no failed read, read-after-write and revocations hold on the new master', async () => {
+    const old = await group.masterPort();
+    const user = await account();
+    const revokedBefore = await account();
+    await writeThenRead(user, 'warm', 1);
+    expect((await apps[1].send('POST', '/api/v1/auth/logout', { token: revokedBefore.token })).status).toBe(204);
+
+    const switched = (async () => {
+      await group.failover();
+      return group.waitForMasterOtherThan(old);
+    })();
+    const statuses = await readsDuring(user, switched);
+    const fresh = await switched;
+    const keysAtSwitch = await cacheKeysOn(fresh); // what the replica had copied
+    expect(statuses.length).toBeGreaterThan(5);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+    for (const app of apps) await waitForRedisHealth(app);
+    // Each instance saw the master change (and so dropped its L1: bus messages may have been lost in the switch).
+    for (const app of apps) await waitForOutput(app, /Redis master lost \(master changed to 127\.0\.0\.1:\d+\)/);
+    await writeThenRead(user, 'after failover', 0);
+    await writeThenRead(user, 'after failover, other instance', 1);
+    await refusedEverywhere(revokedBefore.token);
+    const revokedAfter = await account();
+    expect((await apps[0].send('POST', '/api/v1/auth/logout', { token: revokedAfter.token })).status).toBe(204);
+    await refusedEverywhere(revokedAfter.token);
+    // The cache writes to the new master.
+    await writeThenRead(await account(), 'a new user', 0);
+    expect(await cacheKeysOn(fresh)).toBeGreaterThan(keysAtSwitch);
+  });
+
+  it('carries on when the master is killed: reads keep answering, and after the promotion nothing stale or revoked gets through', async () => {
+    const doomed = await group.master();
+    const user = await account();
+    const revokedBefore = await account();
+    await writeThenRead(user, 'before the kill', 0);
+    expect((await apps[0].send('POST', '/api/v1/auth/logout', { token: revokedBefore.token })).status).toBe(204);
+
+    await doomed.kill();
+    const promoted = group.waitForMasterOtherThan(doomed.port);
+    // While no master answers: cached reads are served (from L1, and the loaders), a write still
+    // lands (Postgres), and its invalidation reaches the other instance through Postgres.
+    const statuses = await readsDuring(user, sleep(1_500));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await writeThenRead(user, 'while no master', 1);
+    const revokedDuring = await account();
+    expect((await apps[1].send('POST', '/api/v1/auth/logout', { token: revokedDuring.token })).status).toBe(204);
+    await refusedEverywhere(revokedDuring.token);
+
+    const fresh = await promoted;
+    const keysAtPromotion = await cacheKeysOn(fresh);
+    for (const app of apps) await waitForRedisHealth(app);
+    await writeThenRead(user, 'after the promotion', 0);
+    await writeThenRead(user, 'after the promotion, other instance', 1);
+    for (const token of [revokedBefore.token, revokedDuring.token]) await refusedEverywhere(token);
+    await writeThenRead(await account(), 'a new user', 1);
+    expect(await cacheKeysOn(fresh)).toBeGreaterThan(keysAtPromotion);
+  });
+});
