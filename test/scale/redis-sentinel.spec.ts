@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess } from '../support/app-process';
+import { freePort } from '../support/free-port';
 import { uniquePrefix } from '../support/cache-instance';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { SENTINEL_MASTER, TestSentinelGroup } from '../support/redis-sentinel';
@@ -188,5 +189,36 @@ describe('Redis Sentinel: the app through a failover and a killed master', () =>
     for (const token of [revokedBefore.token, revokedDuring.token]) await refusedEverywhere(token);
     await writeThenRead(await account(), 'a new user', 1);
     expect(await cacheKeysOn(fresh)).toBeGreaterThan(keysAtPromotion);
+  });
+
+  it('boots while no sentinel answers, serving without Redis, and connects once they are up', async () => {
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const late = await AppProcess.start(
+      {
+        DATABASE_URL: db.url,
+        REDIS_SENTINELS: ports.map((p) => `127.0.0.1:${p}`).join(','),
+        REDIS_SENTINEL_MASTER: SENTINEL_MASTER,
+        REDIS_PASSWORD: password,
+        CACHE_PREFIX: uniquePrefix(),
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        LOG_LEVEL: 'info',
+      },
+      cwd,
+    );
+    let second: TestSentinelGroup | undefined;
+    try {
+      expect((await late.get('/health/ready')).status).toBe(200);
+      expect((await late.get('/health/redis')).status).toBe(503);
+      await sleep(3_000); // a few failed attempts
+      second = await TestSentinelGroup.start({ password, sentinelPorts: ports });
+      await waitForRedisHealth(late);
+      await waitForOutput(late, /Redis ready via sentinel master/);
+      // node-redis's Sentinel client prints its failed connect attempts to stdout: it was started only once they answered.
+      expect(late.output).not.toMatch(/None of the sentinels are available/);
+      expect(late.output.split('\n').filter((line) => line.trim() && !line.startsWith('{'))).toEqual([]);
+    } finally {
+      await late.stop();
+      await second?.stop();
+    }
   });
 });

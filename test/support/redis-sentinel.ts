@@ -23,11 +23,12 @@ export class TestSentinelGroup {
     private readonly dir: string,
   ) {}
 
-  static async start(options: { password?: string } = {}): Promise<TestSentinelGroup> {
+  /** Starts the group; `sentinelPorts` picks the sentinels' ports (free ones otherwise). */
+  static async start(options: { password?: string; sentinelPorts?: number[] } = {}): Promise<TestSentinelGroup> {
     const master = await TestRedisServer.start({ password: options.password });
     const replica = await TestRedisServer.start({ password: options.password, replicaOf: master.port });
     const dir = mkdtempSync(join(tmpdir(), 'bp-sentinel-'));
-    const ports = [await freePort(), await freePort(), await freePort()];
+    const ports = options.sentinelPorts ?? [await freePort(), await freePort(), await freePort()];
     const sentinels = ports.map((port) => {
       // Sentinel rewrites its file: each gets its own, in a directory removed at stop.
       const file = join(dir, `sentinel-${port}.conf`);

@@ -10,7 +10,7 @@ import { resolveRedisOptions, type RedisModuleOptions, type ResolvedRedisOptions
 import { describeConnectionFailure, describeError } from './connection-failure';
 import { hasPassword, redactRedisUrl, redactSecrets } from './redis-url';
 import { reconnectDelay } from './reconnect-strategy';
-import { adaptSentinel, describeSentinel, type SentinelLike } from './sentinel-client';
+import { describeSentinel, SentinelHandle, sentinelsNameMaster, type SentinelLike } from './sentinel-client';
 
 /** The node-redis v5 client type used across the app (and accepted by `@keyv/redis`). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the defaults createClient() infers
@@ -50,8 +50,9 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private probe?: NodeJS.Timeout;
   /** Breaker transitions and the probe run here, never as the request whose call tripped the breaker. */
   private readonly background = new BackgroundScope('RedisConnection.breaker');
-  /** The Sentinel client, when `sentinel` is configured (it is also `commandClient` and `subscriberClient`). */
-  private sentinel?: SentinelLike;
+  /** The Sentinel client, when `sentinel` is configured (its `client` is `commandClient` and `subscriberClient`). */
+  private sentinel?: SentinelHandle;
+  private closed = false;
   /** Sentinel mode: pings the master after a `down` until it answers (then `ready`). */
   private sentinelWatch?: NodeJS.Timeout;
 
@@ -61,8 +62,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     // can hand the client to libraries such as @keyv/redis, and their init
     // hooks can await the first attempt whatever order Nest runs hooks in.
     if (this.options.sentinel) {
-      this.sentinel = this.createSentinel();
-      this.commandClient = this.subscriberClient = adaptSentinel(this.sentinel);
+      this.sentinel = new SentinelHandle(this.createSentinel());
+      this.commandClient = this.subscriberClient = this.sentinel.client;
       this.firstAttempt = this.connectSentinel();
     } else if (this.options.url) {
       this.commandClient = this.createClient(this.options.url, this.options.clientName, true);
@@ -196,6 +197,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
     clearInterval(this.probe);
     clearInterval(this.sentinelWatch);
     this.probe = this.sentinelWatch = undefined;
@@ -248,34 +250,56 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return sentinel;
   }
 
-  /** Resolves true once the sentinels named a master and it answered a `PING` (false past the deadline). */
+  /**
+   * Resolves true once the sentinels named a master and it answered a
+   * `PING`, false past `connectTimeoutMs` (the attempts go on in the
+   * background, and `ready` is emitted when one succeeds).
+   */
   private connectSentinel(): Promise<boolean> {
-    const sentinel = this.sentinel!;
-    const attempt = sentinel
-      .connect()
-      .then(() => withDeadline(sentinel.ping(), this.options.commandTimeoutMs))
-      .then(
-        () => {
-          this.sentinelUp();
-          return true;
-        },
-        (error: unknown) => {
-          this.firstError ??= error instanceof Error ? error : new Error(String(error));
-          this.watchSentinel();
-          return false;
-        },
-      );
+    const attempts = this.background.run(() => this.sentinelAttempts());
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        // Still connecting: the client keeps trying; `ready` is emitted when the master answers.
-        this.watchSentinel();
-        resolve(false);
-      }, this.options.connectTimeoutMs);
-      void attempt.then((ready) => {
+      const timer = setTimeout(() => resolve(false), this.options.connectTimeoutMs);
+      void attempts.then(() => {
         clearTimeout(timer);
-        resolve(ready);
+        resolve(this.wasReady);
       });
     });
+  }
+
+  /**
+   * Until connected (or shut down): ask the sentinels on a connection of our
+   * own whether they name a master, and only then start the node-redis
+   * client (a fresh one after a failed try: one whose connect gave up cannot
+   * connect again). Backs off as the reconnects do.
+   */
+  private async sentinelAttempts(): Promise<void> {
+    const options = this.options.sentinel!;
+    for (let attempt = 0; !this.closed; attempt++) {
+      const answer = await sentinelsNameMaster(options, this.options.connectTimeoutMs);
+      if (answer.named) {
+        if (attempt > 0) await this.replaceSentinel();
+        try {
+          const sentinel = this.sentinel!.current;
+          await sentinel.connect();
+          await withDeadline(sentinel.ping(), this.options.commandTimeoutMs);
+          this.sentinelUp();
+          return;
+        } catch (error) {
+          this.firstError ??= error instanceof Error ? error : new Error(String(error));
+          this.logger.debug(this.redact(`Redis via ${this.target}: ${describeError(this.firstError)}`));
+        }
+      } else {
+        this.firstError ??= answer.reason;
+        this.logger.debug(this.redact(`Redis via ${this.target}: ${describeError(answer.reason)}`));
+      }
+      if (this.closed) return;
+      await new Promise((r) => setTimeout(r, reconnectDelay(attempt, this.options.reconnectMaxDelayMs)).unref());
+    }
+  }
+
+  private async replaceSentinel(): Promise<void> {
+    const previous = this.sentinel!.swap(this.createSentinel());
+    await previous.destroy().catch(() => undefined);
   }
 
   /** The master is gone or another node took its place: `down` (pub/sub may have missed messages) until it answers. */
@@ -294,7 +318,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.sentinelWatch || !this.sentinel) return;
     this.background.run(() => {
       this.sentinelWatch = setInterval(() => {
-        const sentinel = this.sentinel;
+        const sentinel = this.sentinel?.current;
         if (!sentinel?.isOpen) return;
         withDeadline(sentinel.ping(), this.options.commandTimeoutMs).then(
           () => this.sentinelUp(),
