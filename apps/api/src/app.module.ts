@@ -51,6 +51,7 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
       useFactory: (config: AppConfig) => ({
         url: config.redis.url,
         sentinel: config.redis.sentinel,
+        cluster: config.redis.cluster,
         required: config.cache.backend === 'redis',
         connectTimeoutMs: config.redis.connectTimeoutMs,
         commandTimeoutMs: config.redis.commandTimeoutMs,

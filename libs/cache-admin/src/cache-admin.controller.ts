@@ -327,7 +327,15 @@ export class CacheAdminController {
   private async slowlog() {
     if (!this.redis?.enabled) return null;
     try {
-      const entries = await this.redis.run<unknown[][]>((client) => client.sendCommand(['SLOWLOG', 'GET', '10']));
+      // A cluster's slow log is per master: the 10 latest of all of them.
+      const redis = this.redis;
+      const perNode = await redis.run(async () =>
+        Promise.all((await redis.nodes()).map((node) => node.sendCommand<unknown[][]>(['SLOWLOG', 'GET', '10']))),
+      );
+      const entries = perNode
+        .flat()
+        .sort((a, b) => Number(b[1]) - Number(a[1]))
+        .slice(0, 10);
       return entries.map((entry) => ({
         id: Number(entry[0]),
         at: new Date(Number(entry[1]) * 1000).toISOString(),

@@ -51,7 +51,7 @@ export class KeysQuery {
 
   @ApiPropertyOptional({ default: '0', description: 'The cursor the previous page returned' })
   @IsOptional()
-  @Matches(/^\d{1,20}$/, { message: 'cursor must be the number a previous page returned' })
+  @Matches(/^\d{1,22}$/, { message: 'cursor must be the number a previous page returned' })
   cursor: string = '0';
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'SCAN COUNT' })

@@ -1,5 +1,5 @@
 import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { CacheService, CacheUnavailableError, type EntryInspection } from '@app/cache';
+import { CacheService, CacheUnavailableError, withoutSlotGroup, type EntryInspection } from '@app/cache';
 import { RedisConnection } from '@app/redis';
 
 /** Largest value shown in a key's detail (characters of JSON); longer ones are cut and marked `truncated`. */
@@ -42,15 +42,28 @@ export class KeyBrowser {
     private readonly redis: RedisConnection | undefined,
   ) {}
 
-  /** One `SCAN` step: the next cursor (`"0"` when done) and the keys containing `match`. */
+  /**
+   * One `SCAN` step: the next cursor (`"0"` when done) and the keys containing
+   * `match`. On a cluster, the masters are scanned one after the other: the
+   * cursor is the master's index + 10 (two digits) followed by its own
+   * cursor, and keys are shown without their slot group's hash tag.
+   */
   async scan(match: string, cursor: string, count: number): Promise<{ cursor: string; keys: BrowsedKey[] }> {
     const prefix = this.cache.entryKeyPrefix;
     const pattern = `${escapeGlob(prefix)}*${escapeGlob(match)}*`;
-    const reply = await this.onRedis((client) => client.scan(cursor, { MATCH: pattern, COUNT: count }));
-    const keys = [...new Set(reply.keys.map(String))]
+    const { next, found } = await this.onRedis(async () => {
+      const nodes = await this.redis!.nodes();
+      const [at, nodeCursor] = nodes.length === 1 || cursor === '0' ? [0, cursor] : splitCursor(cursor);
+      if (at >= nodes.length) return { next: '0', found: [] as string[] };
+      const reply = await nodes[at].scan(nodeCursor, { MATCH: pattern, COUNT: count });
+      const done = String(reply.cursor) === '0';
+      const following = nodes.length === 1 ? String(reply.cursor) : done ? `${at + 11}0` : `${at + 10}${reply.cursor}`;
+      return { next: done && at + 1 >= nodes.length ? '0' : following, found: reply.keys.map(String) };
+    });
+    const keys = [...new Set(found)]
       .filter((key) => key.startsWith(prefix))
-      .map((key) => relative(key.slice(prefix.length)));
-    return { cursor: String(reply.cursor), keys };
+      .map((key) => relative(withoutSlotGroup(key).slice(prefix.length)));
+    return { cursor: next, keys };
   }
 
   /** What this instance's L1 and Redis hold under `key` (`namespace:key`); 404 when neither holds an entry. */
@@ -78,16 +91,18 @@ export class KeyBrowser {
 
   private async inspect(key: string): Promise<EntryInspection> {
     if (!key.includes(':')) throw new NotFoundException('No such key');
-    const inspection = await this.guarded(() => this.cache.inspect(`${this.cache.entryKeyPrefix}${key}`));
+    const { namespace } = relative(key);
+    const inspection = await this.guarded(() =>
+      this.cache.inspect(this.cache.redisKey(namespace, key.slice(namespace.length + 1))),
+    );
     const inL2 = inspection.l2?.state === 'entry' || inspection.l2?.state === 'foreign';
     if (!inspection.l1 && !inL2) throw new NotFoundException('No such key');
     return inspection;
   }
 
-  private onRedis<R>(call: (client: RedisConnection['client']) => Promise<R>): Promise<R> {
-    const redis = this.redis;
-    if (!redis?.enabled) throw new ServiceUnavailableException('Key browsing needs Redis, and none is configured');
-    return this.guarded(() => this.cache.runOnRedis(() => call(redis.client)));
+  private onRedis<R>(call: () => Promise<R>): Promise<R> {
+    if (!this.redis?.enabled) throw new ServiceUnavailableException('Key browsing needs Redis, and none is configured');
+    return this.guarded(() => this.cache.runOnRedis(call));
   }
 
   private async guarded<R>(call: () => Promise<R>): Promise<R> {
@@ -99,6 +114,12 @@ export class KeyBrowser {
       throw error;
     }
   }
+}
+
+/** A cluster cursor: the master's index (its first two digits, minus 10) and that master's own cursor. */
+function splitCursor(cursor: string): [number, string] {
+  if (cursor.length < 3) return [Number.MAX_SAFE_INTEGER, '0'];
+  return [Number(cursor.slice(0, 2)) - 10, cursor.slice(2)];
 }
 
 function relative(key: string): BrowsedKey {

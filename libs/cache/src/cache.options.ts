@@ -63,6 +63,15 @@ export interface CacheModuleOptions {
   tombstoneMs?: number;
   /** Value codec. @default jsonSerializer (tagged JSON: Date, BigInt, Map, Set, Buffer) */
   serializer?: Serializer;
+  /**
+   * On a Redis Cluster only: entries are spread over this many slot groups,
+   * each with its own copy of the tag invalidation markers, so that a read
+   * script finds an entry's markers in the entry's slot (see `KeyLayout`).
+   * A tag invalidation writes one marker per group. Every instance must use
+   * the same value; more groups spread entries over more masters. 1-1024.
+   * @default 16
+   */
+  clusterSlotGroups?: number;
 }
 
 /** Options with every default applied. */
@@ -80,6 +89,10 @@ export function resolveCacheOptions(options: CacheModuleOptions): ResolvedCacheO
   // A jitter outside 0..1 would make TTLs NaN or longer than maxTtlMs: refused at boot, not at the first write.
   if (options.ttlJitter !== undefined && !(options.ttlJitter >= 0 && options.ttlJitter <= 1)) {
     throw new CacheArgumentError(`ttlJitter must be between 0 and 1, got ${options.ttlJitter}`);
+  }
+  const groups = options.clusterSlotGroups;
+  if (groups !== undefined && !(Number.isInteger(groups) && groups >= 1 && groups <= 1024)) {
+    throw new CacheArgumentError(`clusterSlotGroups must be an integer from 1 to 1024, got ${groups}`);
   }
   return {
     backend: options.backend ?? 'auto',
@@ -100,5 +113,6 @@ export function resolveCacheOptions(options: CacheModuleOptions): ResolvedCacheO
     lockPollMs: options.lockPollMs ?? 500,
     tombstoneMs: options.tombstoneMs ?? 60_000,
     serializer: options.serializer ?? jsonSerializer,
+    clusterSlotGroups: groups ?? 16,
   };
 }

@@ -15,7 +15,7 @@ export { CacheDependencies, type CacheDependencySet } from './dependencies';
 export { DistributedLock, type AcquireOptions, type Lease, type LockAttempt } from './lock/distributed-lock';
 export { InjectCache } from './inject-cache.decorator';
 export { Cached, type CachedOptions } from './cached.decorator';
-export { buildKey, safeSegment } from './keys';
+export { buildKey, safeSegment, withoutSlotGroup } from './keys';
 export { cacheToken } from './cache.constants';
 export {
   CacheArgumentError,

@@ -75,7 +75,7 @@ export class TieredCache {
     readonly options: ResolvedCacheOptions,
     redis?: RedisConnection,
   ) {
-    this.keys = new KeyLayout(options.prefix);
+    this.keys = new KeyLayout(options.prefix, redis?.isCluster ? options.clusterSlotGroups : 0);
     this.l1 = new L1Index({ maxEntries: options.l1MaxEntries, maxBytes: options.l1MaxBytes });
     const ctx: EngineContext = {
       options,

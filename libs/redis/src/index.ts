@@ -1,6 +1,14 @@
 export { RedisModule } from './redis.module';
-export { RedisConnection, type RedisClient, type RedisConnectionEvent } from './redis-connection.service';
-export type { RedisModuleOptions, RedisSentinelOptions } from './redis.options';
+export {
+  RedisConnection,
+  sendRaw,
+  type RedisClient,
+  type RedisCommander,
+  type RedisConnectionEvent,
+  type RedisMessageListener,
+} from './redis-connection.service';
+export type { RedisClusterClient } from './cluster-client';
+export type { RedisClusterOptions, RedisModuleOptions, RedisSentinelOptions } from './redis.options';
 export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 export { withDeadline } from './deadline';
 export { redactRedisUrl, hasPassword } from './redis-url';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createClient, createSentinel, ErrorReply, type RedisClientType } from '@redis/client';
+import { createClient, createCluster, createSentinel, ErrorReply, type RedisClientType } from '@redis/client';
 import { EventEmitter } from 'node:events';
 import { BackgroundScope } from './background-scope';
 import { CLOSE_TIMEOUT_MS } from './redis.constants';
@@ -11,10 +11,22 @@ import { describeConnectionFailure, describeError } from './connection-failure';
 import { hasPassword, redactRedisUrl, redactSecrets } from './redis-url';
 import { reconnectDelay } from './reconnect-strategy';
 import { describeSentinel, SentinelHandle, sentinelsNameMaster, type SentinelLike } from './sentinel-client';
+import { describeCluster, mergeClusterInfo, type RedisClusterClient } from './cluster-client';
 
 /** The node-redis v5 client type used across the app (and accepted by `@keyv/redis`). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the defaults createClient() infers
 export type RedisClient = RedisClientType<{}, {}, {}, 2, {}>;
+
+/**
+ * What `RedisConnection.client` is: one node's client (a URL, or Sentinel's
+ * master), or the cluster client. Their commands have the same shape;
+ * `sendCommand`, `scan`, `info` and pub/sub do not, so those go through
+ * `RedisConnection` (`command`, `nodes`, `publish`, `subscribe`).
+ */
+export type RedisCommander = RedisClient | RedisClusterClient;
+
+/** A pub/sub message listener. */
+export type RedisMessageListener = (message: string, channel: string) => void;
 
 /** Connection state transitions of the command client. */
 export type RedisConnectionEvent = 'ready' | 'down';
@@ -30,14 +42,25 @@ export type RedisConnectionEvent = 'ready' | 'down';
  * commands to the master the sentinels name and keeps its pub/sub on it,
  * following a failover. A lost master or a master change is a `down`; once a
  * `PING` answers on the (new) master, `ready`.
+ *
+ * With `cluster` options, the cluster client is both too. A node that stops
+ * answering is a `down` for the whole connection: the cache's L2 is
+ * bypassed as a whole, not only that node's slots (one breaker, and a tag
+ * invalidation writes a marker on every master; see `KeyLayout`). Until every master answers
+ * a `PING`, the slot map is asked for again (a replica may have taken over),
+ * then the channels are subscribed again and it is `ready`.
  */
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
   private readonly options: ResolvedRedisOptions;
   private readonly events = new EventEmitter();
-  private commandClient?: RedisClient;
-  private subscriberClient?: RedisClient;
+  private commandClient?: RedisCommander;
+  private subscriberClient?: RedisCommander;
+  /** The cluster client, when `cluster` is configured (it is `commandClient` and `subscriberClient`). */
+  private cluster?: RedisClusterClient;
+  /** Cluster mode: channels subscribed through `subscribe`, subscribed again after a failover. */
+  private readonly channels = new Map<string, RedisMessageListener>();
   private wasReady = false;
   private subscriberWasReady = false;
   private firstAttempt: Promise<boolean> = Promise.resolve(false);
@@ -53,7 +76,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   /** The Sentinel client, when `sentinel` is configured (its `client` is `commandClient` and `subscriberClient`). */
   private sentinel?: SentinelHandle;
   private closed = false;
-  /** Sentinel mode: pings the master after a `down` until it answers (then `ready`). */
+  /** Sentinel and cluster modes: pings the master(s) after a `down` until they answer (then `ready`). */
   private sentinelWatch?: NodeJS.Timeout;
 
   constructor(@Inject(REDIS_OPTIONS_TOKEN) options: RedisModuleOptions) {
@@ -61,7 +84,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     // Created and connecting from here, so that other providers' factories
     // can hand the client to libraries such as @keyv/redis, and their init
     // hooks can await the first attempt whatever order Nest runs hooks in.
-    if (this.options.sentinel) {
+    if (this.options.cluster) {
+      this.cluster = this.createCluster();
+      this.commandClient = this.subscriberClient = this.cluster;
+      this.firstAttempt = this.connectCluster();
+    } else if (this.options.sentinel) {
       this.sentinel = new SentinelHandle(this.createSentinel());
       this.commandClient = this.subscriberClient = this.sentinel.client;
       this.firstAttempt = this.connectSentinel();
@@ -77,13 +104,19 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.firstAttempt;
   }
 
-  /** True when a URL or sentinels are configured (whether or not Redis answers right now). */
+  /** True when a URL, sentinels or cluster nodes are configured (whether or not Redis answers right now). */
   get enabled(): boolean {
-    return this.options.url !== undefined || this.options.sentinel !== undefined;
+    return this.options.url !== undefined || this.options.sentinel !== undefined || this.options.cluster !== undefined;
   }
 
-  /** The URL without credentials (or the sentinels and master name), for logs and status pages. */
+  /** True with `cluster` options: keys a script or a multi-key command touches together must share a slot. */
+  get isCluster(): boolean {
+    return this.cluster !== undefined;
+  }
+
+  /** The URL without credentials (or the sentinels and master name, or the cluster nodes), for logs and status pages. */
   get target(): string | undefined {
+    if (this.options.cluster) return describeCluster(this.options.cluster);
     if (this.options.sentinel) return describeSentinel(this.options.sentinel);
     return this.options.url && redactRedisUrl(this.options.url);
   }
@@ -94,21 +127,15 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The command client. Throws `RedisNotConfiguredError` when no URL is set. */
-  get client(): RedisClient {
+  get client(): RedisCommander {
     if (!this.commandClient) throw new RedisNotConfiguredError();
     return this.commandClient;
   }
 
-  /** The pub/sub connection (subscribe mode only). */
-  get subscriber(): RedisClient {
-    if (!this.subscriberClient) throw new RedisNotConfiguredError();
-    return this.subscriberClient;
-  }
-
-  /** True while the command client's socket is connected and handshaken (Sentinel: the master answers). */
+  /** True while the command client's socket is connected and handshaken (Sentinel: the master answers; cluster: every master). */
   get isReady(): boolean {
-    if (this.sentinel) return this.wasReady;
-    return this.commandClient?.isReady ?? false;
+    if (this.sentinel || this.cluster) return this.wasReady;
+    return (this.commandClient as RedisClient | undefined)?.isReady ?? false;
   }
 
   /**
@@ -124,8 +151,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** True while the subscriber connection is up (pub/sub messages can arrive). */
   get subscriberReady(): boolean {
-    if (this.sentinel) return this.subscriberWasReady;
-    return this.subscriberClient?.isReady ?? false;
+    if (this.sentinel || this.cluster) return this.subscriberWasReady;
+    return (this.subscriberClient as RedisClient | undefined)?.isReady ?? false;
   }
 
   /**
@@ -144,7 +171,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
    * (`RedisTimeoutError` past it). Every caller that must not hang on a
    * paused or partitioned Redis goes through here.
    */
-  run<T>(operation: (client: RedisClient) => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
+  run<T>(operation: (client: RedisCommander) => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
     return withDeadline(operation(this.client), timeoutMs).then(
       (value) => {
         this.failures = 0;
@@ -157,25 +184,95 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Round-trip latency of a `PING` in milliseconds; rejects past the deadline. */
+  /**
+   * One raw command under the deadline (as `run`). `key` is the first key
+   * it touches: a cluster sends the command to that key's master (without
+   * one, to any master). Single-node clients ignore it.
+   */
+  command<T = unknown>(args: readonly string[], key?: string): Promise<T> {
+    return this.run((client) => sendRaw<T>(client, args, key));
+  }
+
+  /**
+   * Publishes `message` under the deadline; resolves to the number of
+   * subscribers that received it. In a cluster, `SPUBLISH`: a sharded
+   * channel lives on its slot's master, so the count covers every
+   * subscriber (a cluster-wide `PUBLISH` counts only those of the node that
+   * ran it).
+   */
+  publish(channel: string, message: string): Promise<number> {
+    return this.run((client) =>
+      this.cluster ? this.cluster.sPublish(channel, message) : client.publish(channel, message),
+    );
+  }
+
+  /** Subscribes `listener` to `channel` on the pub/sub connection (`SSUBSCRIBE` in a cluster), under the deadline. */
+  async subscribe(channel: string, listener: RedisMessageListener): Promise<void> {
+    const subscriber = this.subscriberClient;
+    if (!subscriber) throw new RedisNotConfiguredError();
+    if (this.cluster) {
+      this.channels.set(channel, listener);
+      await withDeadline(this.cluster.sSubscribe(channel, listener), this.options.commandTimeoutMs, 'SSUBSCRIBE');
+      return;
+    }
+    await withDeadline(
+      (subscriber as RedisClient).subscribe(channel, listener),
+      this.options.commandTimeoutMs,
+      'SUBSCRIBE',
+    );
+  }
+
+  /** Unsubscribes from `channels` (every listener), under the deadline. */
+  async unsubscribe(channels: readonly string[]): Promise<void> {
+    const subscriber = this.subscriberClient;
+    if (!subscriber) return;
+    if (this.cluster) {
+      for (const channel of channels) this.channels.delete(channel);
+      // Sharded channels may live on different masters: one SUNSUBSCRIBE each.
+      await withDeadline(
+        Promise.all(channels.map((channel) => this.cluster!.sUnsubscribe(channel))),
+        this.options.commandTimeoutMs,
+        'SUNSUBSCRIBE',
+      );
+      return;
+    }
+    await withDeadline(
+      (subscriber as RedisClient).unsubscribe([...channels]),
+      this.options.commandTimeoutMs,
+      'UNSUBSCRIBE',
+    );
+  }
+
+  /**
+   * The node clients that hold the data: the one node (URL, Sentinel's
+   * master), or every master of a cluster. For per-node commands (`SCAN`,
+   * `INFO`, `SLOWLOG`) and health checks.
+   */
+  async nodes(): Promise<RedisClient[]> {
+    if (!this.cluster) return [this.client as RedisClient];
+    const cluster = this.cluster;
+    return Promise.all(cluster.masters.map((master) => cluster.nodeClient(master) as Promise<RedisClient>));
+  }
+
+  /** Round-trip latency of a `PING` in milliseconds (a cluster: the slowest master's); rejects past the deadline. */
   async ping(timeoutMs = this.options.commandTimeoutMs): Promise<number> {
     const started = performance.now();
-    await this.run((client) => client.ping(), timeoutMs);
+    if (this.cluster) await this.run(() => this.pingMasters(), timeoutMs);
+    else await this.run((client) => (client as RedisClient).ping(), timeoutMs);
     return performance.now() - started;
   }
 
-  /** `INFO [section]` parsed into key/value pairs. */
+  /** `INFO [section]` parsed into key/value pairs (a cluster: its masters' merged, see `mergeClusterInfo`). */
   async info(section?: string): Promise<Record<string, string>> {
-    const text = await this.run((client) => (section ? client.info(section) : client.info()));
-    const result: Record<string, string> = {};
-    for (const line of text.split('\r\n')) {
-      const at = line.indexOf(':');
-      if (at > 0 && !line.startsWith('#')) result[line.slice(0, at)] = line.slice(at + 1);
-    }
-    return result;
+    const texts = await this.run(async () =>
+      Promise.all((await this.nodes()).map((node) => (section ? node.info(section) : node.info()))),
+    );
+    const infos = texts.map(parseInfo);
+    return this.cluster ? mergeClusterInfo(infos) : infos[0];
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.options.cluster) return this.initCluster();
     if (this.options.sentinel) return this.initSentinel();
     const { url } = this.options;
     if (!url) {
@@ -185,15 +282,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.options.warnWithoutPassword && !hasPassword(url)) {
       this.logger.warn(`Redis at ${redactRedisUrl(url)} has no password in its URL: set requirepass in production`);
     }
-    const ready = await this.firstAttempt;
-    if (ready) return;
-    const failure = describeConnectionFailure(this.firstError, this.options.connectTimeoutMs);
-    const message = this.redact(`Redis at ${redactRedisUrl(url)} ${failure}`);
-    if (this.options.required) {
-      await this.onApplicationShutdown();
-      throw new RedisUnavailableError(`${message}, and CACHE_BACKEND=redis requires it`, { cause: this.firstError });
-    }
-    this.logger.warn(`${message}: serving without it, retrying`);
+    await this.afterFirstAttempt(`Redis at ${redactRedisUrl(url)}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -201,10 +290,116 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.probe);
     clearInterval(this.sentinelWatch);
     this.probe = this.sentinelWatch = undefined;
-    const clients = [...new Set([this.commandClient, this.subscriberClient])].filter((c): c is RedisClient => !!c);
-    this.commandClient = this.subscriberClient = undefined;
+    const clients = [...new Set([this.commandClient, this.subscriberClient])].filter((c): c is RedisCommander => !!c);
+    this.commandClient = this.subscriberClient = this.cluster = undefined;
     this.events.removeAllListeners();
     await Promise.all(clients.map((client) => closeClient(client)));
+  }
+
+  private async initCluster(): Promise<void> {
+    if (this.options.warnWithoutPassword && !this.options.cluster!.password) {
+      this.logger.warn(`Redis ${this.target} has no password (REDIS_PASSWORD): set requirepass in production`);
+    }
+    await this.afterFirstAttempt(`Redis ${this.target}`);
+  }
+
+  /** Once the first attempt ended: nothing when connected; else the reason, and a boot failure when Redis is required. */
+  private async afterFirstAttempt(subject: string): Promise<void> {
+    if (await this.firstAttempt) return;
+    const failure = describeConnectionFailure(this.firstError, this.options.connectTimeoutMs);
+    const message = this.redact(`${subject} ${failure}`);
+    if (this.options.required) {
+      await this.onApplicationShutdown();
+      throw new RedisUnavailableError(`${message}, and CACHE_BACKEND=redis requires it`, { cause: this.firstError });
+    }
+    this.logger.warn(`${message}: serving without it, retrying`);
+  }
+
+  private createCluster(): RedisClusterClient {
+    const { nodes, password, username } = this.options.cluster!;
+    const cluster = createCluster({
+      rootNodes: nodes.map(({ host, port }) => ({ socket: { host, port } })),
+      // Reads go to the masters too: a replica may not have a write yet (read-after-write).
+      useReplicas: false,
+      defaults: {
+        name: this.options.clientName,
+        password,
+        username,
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: this.options.connectTimeoutMs,
+          keepAlive: true,
+          reconnectStrategy: (retries: number) => reconnectDelay(retries, this.options.reconnectMaxDelayMs),
+        },
+      },
+    }) as RedisClusterClient;
+    // Discovery failures ('error') and a node's socket errors ('node-error', once per failed attempt).
+    cluster.on('error', (error: Error) => this.onClusterLost(`slot map: ${describeError(error)}`));
+    cluster.on('node-error', (error: Error, node: { host: string; port: number }) =>
+      this.onClusterLost(`${node.host}:${node.port}: ${describeError(error)}`),
+    );
+    return cluster;
+  }
+
+  /** Resolves true once the slot map is read and every master answered, false past `connectTimeoutMs` (retried in the background). */
+  private connectCluster(): Promise<boolean> {
+    return this.firstAttemptWithin(() => this.clusterAttempts());
+  }
+
+  /**
+   * Starts `attempts` (a loop that ends once connected, or shut down) in the
+   * background; resolves true when they end connected, false past
+   * `connectTimeoutMs` (they go on, and `ready` is emitted when one succeeds).
+   */
+  private firstAttemptWithin(attempts: () => Promise<void>): Promise<boolean> {
+    const running = this.background.run(attempts);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.options.connectTimeoutMs);
+      void running.then(() => {
+        clearTimeout(timer);
+        resolve(this.wasReady);
+      });
+    });
+  }
+
+  private async clusterAttempts(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        const cluster = this.cluster!;
+        if (!cluster.isOpen) await cluster.connect();
+        // A master down at boot: the slot map is read again until its replica took over.
+        if (!(await this.checkMasters())) throw new Error('a master of the slot map does not answer');
+        this.nodesUp();
+        return;
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.firstError ??= failure;
+        this.logger.debug(this.redact(`Redis ${this.target}: ${describeError(failure)}`));
+      }
+      if (this.closed) return;
+      await new Promise((r) => setTimeout(r, reconnectDelay(attempt, this.options.reconnectMaxDelayMs)).unref());
+    }
+  }
+
+  /** Every master of the slot map answers a `PING` (one that does not rejects). */
+  private async pingMasters(): Promise<void> {
+    const nodes = await this.nodes();
+    if (nodes.length === 0) throw new Error('the cluster has no master');
+    await Promise.all(nodes.map((node) => node.ping()));
+  }
+
+  /** A node failed: `down` (its slots cannot be served, its shard's pub/sub may have missed messages) until every master answers. */
+  private onClusterLost(reason: string): void {
+    if (!this.wasReady) {
+      this.logger.debug(this.redact(`Redis ${this.target}: ${reason}`));
+      return;
+    }
+    this.wasReady = this.subscriberWasReady = false;
+    this.logger.warn(
+      this.redact(`Redis cluster node lost (${reason}): asking for the slot map until every master answers`),
+    );
+    this.events.emit('down');
+    this.watchNodes();
   }
 
   private async initSentinel(): Promise<void> {
@@ -212,14 +407,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.options.warnWithoutPassword && !sentinel.password) {
       this.logger.warn(`Redis via ${this.target} has no password (REDIS_PASSWORD): set requirepass in production`);
     }
-    if (await this.firstAttempt) return;
-    const failure = describeConnectionFailure(this.firstError, this.options.connectTimeoutMs);
-    const message = this.redact(`Redis via ${this.target} ${failure}`);
-    if (this.options.required) {
-      await this.onApplicationShutdown();
-      throw new RedisUnavailableError(`${message}, and CACHE_BACKEND=redis requires it`, { cause: this.firstError });
-    }
-    this.logger.warn(`${message}: serving without it, retrying`);
+    await this.afterFirstAttempt(`Redis via ${this.target}`);
   }
 
   private createSentinel(): SentinelLike {
@@ -256,14 +444,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
    * background, and `ready` is emitted when one succeeds).
    */
   private connectSentinel(): Promise<boolean> {
-    const attempts = this.background.run(() => this.sentinelAttempts());
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.options.connectTimeoutMs);
-      void attempts.then(() => {
-        clearTimeout(timer);
-        resolve(this.wasReady);
-      });
-    });
+    return this.firstAttemptWithin(() => this.sentinelAttempts());
   }
 
   /**
@@ -282,11 +463,12 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
           const sentinel = this.sentinel!.current;
           await sentinel.connect();
           await withDeadline(sentinel.ping(), this.options.commandTimeoutMs);
-          this.sentinelUp();
+          this.nodesUp();
           return;
         } catch (error) {
-          this.firstError ??= error instanceof Error ? error : new Error(String(error));
-          this.logger.debug(this.redact(`Redis via ${this.target}: ${describeError(this.firstError)}`));
+          const failure = error instanceof Error ? error : new Error(String(error));
+          this.firstError ??= failure;
+          this.logger.debug(this.redact(`Redis via ${this.target}: ${describeError(failure)}`));
         }
       } else {
         this.firstError ??= answer.reason;
@@ -321,7 +503,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
         const sentinel = this.sentinel?.current;
         if (!sentinel?.isOpen) return;
         withDeadline(sentinel.ping(), this.options.commandTimeoutMs).then(
-          () => this.sentinelUp(),
+          () => this.nodesUp(),
           () => undefined,
         );
       }, this.options.probeIntervalMs);
@@ -329,12 +511,101 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  private sentinelUp(): void {
+  /**
+   * Cluster mode, after a `down`: each interval, ping every master; when one
+   * does not answer, read the slot map again (from a live node, else the
+   * configured ones) so that a promoted replica replaces it.
+   */
+  private watchNodes(): void {
+    if (this.sentinelWatch || !this.cluster) return;
+    this.background.run(() => {
+      this.sentinelWatch = setInterval(() => {
+        void (async () => {
+          try {
+            if (await this.checkMasters()) await this.resubscribe();
+          } catch (error) {
+            this.logger.debug(this.redact(`Redis ${this.target}: ${String(error)}`));
+          }
+        })();
+      }, this.options.probeIntervalMs);
+      this.sentinelWatch.unref();
+    });
+  }
+
+  /** A `checkMasters` is running: the next interval skips its turn. */
+  private checking = false;
+
+  /**
+   * Cluster mode: true when every master of the slot map answers a `PING`.
+   * When one does not (killed, or paused: no socket error then), the slot
+   * map is read again, from a master that answers (else from the configured
+   * nodes), so that a replica the cluster promoted meanwhile replaces it;
+   * false until then.
+   */
+  private async checkMasters(): Promise<boolean> {
+    const cluster = this.cluster;
+    if (this.checking || !cluster?.isOpen) return false;
+    this.checking = true;
+    try {
+      await withDeadline(this.pingMasters(), this.options.commandTimeoutMs);
+      return true;
+    } catch {
+      const live = await this.liveNode();
+      await withDeadline(cluster._slots.rediscover(live ?? this.rootNodeClient()), this.options.connectTimeoutMs);
+      return false;
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** A master's client that answers a `PING` now, if any. */
+  private async liveNode(): Promise<RedisClient | undefined> {
+    const nodes = await this.nodes().catch(() => []);
+    const answers = await Promise.all(
+      nodes.map((node) =>
+        withDeadline(node.ping(), this.options.commandTimeoutMs).then(
+          () => node,
+          () => undefined,
+        ),
+      ),
+    );
+    return answers.find((node) => node !== undefined);
+  }
+
+  /** What `rediscover` reads options from when no master answers: the first configured node (it falls back to all of them). */
+  private rootNodeClient(): RedisClient {
+    const [first] = this.options.cluster!.nodes;
+    return { options: { socket: { host: first.host, port: first.port } } } as unknown as RedisClient;
+  }
+
+  /** Every master answers: subscribe the channels again, then `ready`. */
+  private async resubscribe(): Promise<void> {
+    await this.subscribeAgain();
+    this.nodesUp();
+  }
+
+  /**
+   * Subscribes the channels again: a channel whose master was replaced lost
+   * its subscription with the old node's connection (node-redis moves it
+   * only when told of a slot move). A channel still subscribed keeps its
+   * one listener.
+   */
+  private async subscribeAgain(): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    await withDeadline(
+      Promise.all([...this.channels].map(([channel, listener]) => cluster.sSubscribe(channel, listener))),
+      this.options.commandTimeoutMs,
+      'SSUBSCRIBE',
+    );
+  }
+
+  private nodesUp(): void {
     clearInterval(this.sentinelWatch);
     this.sentinelWatch = undefined;
-    if (this.wasReady || !this.sentinel) return;
+    if (this.wasReady || !(this.sentinel || this.cluster)) return;
     this.wasReady = this.subscriberWasReady = true;
-    this.logger.log(`Redis ready via ${this.target}`);
+    this.logger.log(`Redis ready ${this.cluster ? '' : 'via '}${this.target}`);
     this.events.emit('ready');
   }
 
@@ -361,7 +632,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** Starts both connections; resolves true once both are ready, false at the first failure or the deadline. */
   private connect(): Promise<boolean> {
-    const clients = [this.client, this.subscriber];
+    const clients = [this.commandClient, this.subscriberClient] as RedisClient[];
     for (const c of clients) {
       c.connect().catch((error: unknown) => this.logger.debug(this.redact(`connect ended: ${String(error)}`)));
     }
@@ -397,10 +668,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async probeOnce(): Promise<void> {
-    const client = this.commandClient;
-    if (!client?.isReady) return;
+    if (!this.isReady) return;
     try {
-      await withDeadline(client.ping(), this.options.commandTimeoutMs);
+      if (this.cluster) {
+        if (!(await this.checkMasters())) return;
+        await this.subscribeAgain();
+      } else {
+        await withDeadline((this.commandClient as RedisClient).ping(), this.options.commandTimeoutMs);
+      }
     } catch {
       return;
     }
@@ -415,9 +690,9 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** Error texts come from the server and the socket: none should hold a password, but none may. */
   private redact(text: string): string {
-    const { sentinel } = this.options;
+    const { sentinel, cluster } = this.options;
     let redacted = redactSecrets(text, this.options.url);
-    for (const secret of [sentinel?.password, sentinel?.sentinelPassword]) {
+    for (const secret of [sentinel?.password, sentinel?.sentinelPassword, cluster?.password]) {
       if (secret) redacted = redacted.split(secret).join('***');
     }
     return redacted;
@@ -451,8 +726,28 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** `INFO`'s text as key/value pairs (section headers and blank lines skipped). */
+function parseInfo(text: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const at = line.indexOf(':');
+    if (at > 0 && !line.startsWith('#')) result[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return result;
+}
+
+/**
+ * A raw command on either client: a cluster routes it by `key` (no key: any
+ * master); raw commands here are writes, scripts or reads that must see the
+ * latest write, so never a replica.
+ */
+export function sendRaw<T>(client: RedisCommander, args: readonly string[], key?: string): Promise<T> {
+  if ('masters' in client) return client.sendCommand<T>(key, false, args as string[]);
+  return client.sendCommand<T>(args);
+}
+
 /** `close()` waits for pending replies; past the deadline the socket is dropped. */
-async function closeClient(client: RedisClient): Promise<void> {
+async function closeClient(client: RedisCommander): Promise<void> {
   if (!client.isOpen) return;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>(

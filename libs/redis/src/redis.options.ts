@@ -12,6 +12,16 @@ export interface RedisSentinelOptions {
   sentinelPassword?: string;
 }
 
+/** A Redis Cluster (see `RedisModuleOptions.cluster`). */
+export interface RedisClusterOptions {
+  /** Nodes to ask for the slot map first (`host:port` each); the client learns the others from them. List several: one is enough only while it is up. */
+  nodes: ReadonlyArray<{ host: string; port: number }>;
+  /** The nodes' password (`requirepass`, the same on every node). */
+  password?: string;
+  /** The nodes' ACL user name, when not `default`. */
+  username?: string;
+}
+
 /** Options of `RedisModule`. Every field has a default except the URL. */
 export interface RedisModuleOptions {
   /**
@@ -30,6 +40,18 @@ export interface RedisModuleOptions {
    * the switch.
    */
   sentinel?: RedisSentinelOptions;
+  /**
+   * A Redis Cluster instead of `url` or `sentinel` (exactly one of the
+   * three): node-redis's cluster client routes every command to the master
+   * of its key's slot (reads too: a replica may not have a write yet).
+   * Multi-key commands and scripts must keep their keys in one slot (a
+   * shared `{hash tag}`); pub/sub is sharded (`SPUBLISH`/`SSUBSCRIBE`, see
+   * `RedisConnection.publish`). When a master stops answering, calls to its
+   * slots fail (and count against the breaker); the probe asks the cluster
+   * for its slot map again until every master answers, so a replica that
+   * took over is found.
+   */
+  cluster?: RedisClusterOptions;
   /**
    * When true, boot fails unless Redis answers within `connectTimeoutMs`
    * (the `CACHE_BACKEND=redis` mode). When false, an unreachable Redis is
@@ -82,14 +104,15 @@ export interface RedisModuleOptions {
 }
 
 /** `RedisModuleOptions` with every default applied. */
-export type ResolvedRedisOptions = Required<Omit<RedisModuleOptions, 'url' | 'sentinel'>> &
-  Pick<RedisModuleOptions, 'url' | 'sentinel'>;
+export type ResolvedRedisOptions = Required<Omit<RedisModuleOptions, 'url' | 'sentinel' | 'cluster'>> &
+  Pick<RedisModuleOptions, 'url' | 'sentinel' | 'cluster'>;
 
 /** Applies the documented defaults. */
 export function resolveRedisOptions(options: RedisModuleOptions): ResolvedRedisOptions {
   return {
     url: options.url || undefined,
     sentinel: options.sentinel?.nodes.length ? options.sentinel : undefined,
+    cluster: options.cluster?.nodes.length ? options.cluster : undefined,
     required: options.required ?? false,
     connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
     commandTimeoutMs: options.commandTimeoutMs ?? 500,

@@ -74,7 +74,7 @@ describe(validateEnv.name, () => {
 
   it('requires REDIS_URL when CACHE_BACKEND=redis', () => {
     expect(problems({ CACHE_BACKEND: 'redis' })).toEqual([
-      'REDIS_URL: is required when CACHE_BACKEND=redis (or REDIS_SENTINELS)',
+      'REDIS_URL: is required when CACHE_BACKEND=redis (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)',
     ]);
   });
 
@@ -210,6 +210,42 @@ describe(validateEnv.name, () => {
       expect(problems({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_MASTER: 'bad name' })[0]).toMatch(
         /^REDIS_SENTINEL_MASTER:/,
       );
+    });
+  });
+
+  describe('REDIS_CLUSTER_NODES', () => {
+    it('names the nodes and the password, and is enough for CACHE_BACKEND=redis', () => {
+      const config = validateEnv({
+        REDIS_CLUSTER_NODES: 'redis-1:6379,redis-2:6380, [::1]:6381',
+        REDIS_PASSWORD: 'data-pw',
+        CACHE_BACKEND: 'redis',
+      });
+      expect(config.redis.url).toBeUndefined();
+      expect(config.redis.sentinel).toBeUndefined();
+      expect(config.redis.cluster).toEqual({
+        nodes: [
+          { host: 'redis-1', port: 6379 },
+          { host: 'redis-2', port: 6380 },
+          { host: '::1', port: 6381 },
+        ],
+        password: 'data-pw',
+      });
+      expect(validateEnv({ REDIS_CLUSTER_NODES: 'a:1', CACHE_BACKEND: 'memory' }).redis.cluster).toBeUndefined();
+      expect(validateEnv({ REDIS_CLUSTER_NODES: ' ' }).redis.cluster).toBeUndefined();
+    });
+
+    it('refuses a malformed node, more than 32, and REDIS_URL or REDIS_SENTINELS beside it', () => {
+      expect(problems({ REDIS_CLUSTER_NODES: 'a:1,redis-2' })).toEqual([
+        'REDIS_CLUSTER_NODES: "redis-2" is not host:port (e.g. redis-1:6379)',
+      ]);
+      const many = Array.from({ length: 33 }, (_, i) => `n${i}:6379`).join(',');
+      expect(problems({ REDIS_CLUSTER_NODES: many })).toEqual(['REDIS_CLUSTER_NODES: lists more than 32 nodes']);
+      const exclusive =
+        'REDIS_CLUSTER_NODES: cannot be set together with REDIS_URL or REDIS_SENTINELS: choose one way to reach Redis';
+      expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://r:6379' })).toEqual([exclusive]);
+      expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:1', REDIS_SENTINEL_MASTER: 'm' })).toEqual([
+        exclusive,
+      ]);
     });
   });
 

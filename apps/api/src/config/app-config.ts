@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { AiCacheScope, PriceTable } from '@app/ai';
-import type { RedisSentinelOptions } from '@app/redis';
+import type { RedisClusterOptions, RedisSentinelOptions } from '@app/redis';
 import { withPassword } from './connection-url';
 import { envSchema, readPriceTable, type Env } from './env.schema';
 
@@ -59,6 +59,8 @@ export interface AppConfig {
     readonly url?: string;
     /** `REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`, `REDIS_PASSWORD` and `REDIS_SENTINEL_PASSWORD`; unset with `CACHE_BACKEND=memory`. */
     readonly sentinel?: RedisSentinelOptions;
+    /** `REDIS_CLUSTER_NODES` and `REDIS_PASSWORD`; unset with `CACHE_BACKEND=memory`. */
+    readonly cluster?: RedisClusterOptions;
     readonly connectTimeoutMs: number;
     readonly commandTimeoutMs: number;
     readonly reconnectMaxDelayMs: number;
@@ -203,6 +205,10 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
               password: env.REDIS_PASSWORD,
               sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
             },
+      cluster:
+        env.CACHE_BACKEND === 'memory' || !env.REDIS_CLUSTER_NODES
+          ? undefined
+          : { nodes: env.REDIS_CLUSTER_NODES, password: env.REDIS_PASSWORD },
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       reconnectMaxDelayMs: env.REDIS_RECONNECT_MAX_DELAY_MS,

@@ -52,28 +52,29 @@ const redisUrl = urlWithScheme(['redis:', 'rediss:'], 'redis://[:password@]host:
   { error: 'has a database index that is not a number' },
 );
 
-/** `host:port,host:port`: the sentinels to ask first (`REDIS_SENTINELS`). */
-const sentinelNodes = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (!v?.trim()) return undefined;
-    const nodes: Array<{ host: string; port: number }> = [];
-    for (const item of v.split(',').map((s) => s.trim())) {
-      const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
-      const port = match ? Number(match[2]) : 0;
-      if (!match || port < 1 || port > 65_535) {
-        ctx.addIssue({ code: 'custom', message: `"${item.slice(0, 100)}" is not host:port (e.g. sentinel-1:26379)` });
+/** `host:port,host:port`, at most 32: the sentinels (`REDIS_SENTINELS`) or cluster nodes (`REDIS_CLUSTER_NODES`) to ask first. */
+const hostPortList = (what: string, example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v?.trim()) return undefined;
+      const nodes: Array<{ host: string; port: number }> = [];
+      for (const item of v.split(',').map((s) => s.trim())) {
+        const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+        const port = match ? Number(match[2]) : 0;
+        if (!match || port < 1 || port > 65_535) {
+          ctx.addIssue({ code: 'custom', message: `"${item.slice(0, 100)}" is not host:port (e.g. ${example})` });
+          return z.NEVER;
+        }
+        nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+      }
+      if (nodes.length > 32) {
+        ctx.addIssue({ code: 'custom', message: `lists more than 32 ${what}` });
         return z.NEVER;
       }
-      nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
-    }
-    if (nodes.length > 32) {
-      ctx.addIssue({ code: 'custom', message: 'lists more than 32 sentinels' });
-      return z.NEVER;
-    }
-    return nodes;
-  });
+      return nodes;
+    });
 
 /** A decimal number in [min, max]. */
 const decimal = (min: number, max: number, defaultValue: number) =>
@@ -192,7 +193,8 @@ export const envSchema = z
     DB_CONNECT_TIMEOUT_MS: int(100, 120_000, 5_000),
     REDIS_URL: redisUrl,
     REDIS_PASSWORD: optionalSecret,
-    REDIS_SENTINELS: sentinelNodes,
+    REDIS_SENTINELS: hostPortList('sentinels', 'sentinel-1:26379'),
+    REDIS_CLUSTER_NODES: hostPortList('nodes', 'redis-1:6379'),
     // Empty (as .env.example leaves it) is unset.
     REDIS_SENTINEL_MASTER: z.preprocess(
       (v) => (v === '' ? undefined : v),
@@ -282,11 +284,18 @@ export const envSchema = z
     CACHE_ADMIN_SAMPLE_MS: int(0, 3_600_000, 10_000),
   })
   .superRefine((env, ctx) => {
-    if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL && !env.REDIS_SENTINELS) {
+    if (env.CACHE_BACKEND === 'redis' && !env.REDIS_URL && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES) {
       ctx.addIssue({
         code: 'custom',
         path: ['REDIS_URL'],
-        message: 'is required when CACHE_BACKEND=redis (or REDIS_SENTINELS)',
+        message: 'is required when CACHE_BACKEND=redis (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)',
+      });
+    }
+    if (env.REDIS_CLUSTER_NODES && (env.REDIS_URL || env.REDIS_SENTINELS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message: 'cannot be set together with REDIS_URL or REDIS_SENTINELS: choose one way to reach Redis',
       });
     }
     if (env.REDIS_SENTINELS && env.REDIS_URL) {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { withDeadline, type RedisConnection } from '@app/redis';
+import type { RedisConnection } from '@app/redis';
 import type { Revocation } from './revocation-set';
 
 /** Wire form: `[kind, subject, expiresAt]` triples. */
@@ -33,16 +33,14 @@ export class RevocationBus {
 
   async subscribe(): Promise<void> {
     if (this.subscribed || !this.redis.subscriberReady) return;
-    await withDeadline(this.redis.subscriber.subscribe(this.channel, this.onRaw), this.redis.commandTimeoutMs);
+    await this.redis.subscribe(this.channel, this.onRaw);
     this.subscribed = true;
   }
 
   async unsubscribe(): Promise<void> {
     if (!this.subscribed) return;
     this.subscribed = false;
-    await withDeadline(this.redis.subscriber.unsubscribe(this.channel), this.redis.commandTimeoutMs).catch(
-      () => undefined,
-    );
+    await this.redis.unsubscribe([this.channel]).catch(() => undefined);
   }
 
   /** Never throws: a Redis failure is logged and left to the Postgres poll. */
@@ -50,15 +48,15 @@ export class RevocationBus {
     if (!this.redis.isReady) return;
     const wire: Wire = revocations.map((r) => [r.kind, r.subject, r.expiresAt]);
     try {
-      await this.redis.run((client) => {
-        const multi = client.multi();
-        for (const r of revocations) {
-          if (r.kind === 'jti')
-            multi.set(`${this.prefix}:bl:${r.subject}`, '1', { expiration: { type: 'PXAT', value: r.expiresAt } });
-        }
-        multi.publish(this.channel, JSON.stringify(wire));
-        return multi.exec();
-      });
+      // One command per key (pipelined by the client): in a cluster, the keys live in different slots.
+      const marks = revocations
+        .filter((r) => r.kind === 'jti')
+        .map((r) =>
+          this.redis.run((client) =>
+            client.set(`${this.prefix}:bl:${r.subject}`, '1', { expiration: { type: 'PXAT', value: r.expiresAt } }),
+          ),
+        );
+      await Promise.all([...marks, this.redis.publish(this.channel, JSON.stringify(wire))]);
     } catch (error) {
       this.logger.warn(
         `revocation not published to Redis (other instances will read it from Postgres): ${String(error)}`,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { withDeadline, type RedisConnection } from '@app/redis';
+import type { RedisConnection } from '@app/redis';
 import { randomUUID } from 'node:crypto';
 import type { BusDirection } from '../cache-stats';
 import type { KeyLayout } from '../keys';
@@ -62,10 +62,8 @@ export class CacheBus {
   /** Subscribes to the bus and to this instance's ack channel (under the command deadline). */
   async start(): Promise<void> {
     if (this.subscribed) return;
-    const subscriber = this.redis.subscriber;
-    const deadline = this.redis.commandTimeoutMs;
-    await withDeadline(subscriber.subscribe(this.keys.bus, this.onBus), deadline, 'SUBSCRIBE');
-    await withDeadline(subscriber.subscribe(this.keys.ack(this.instanceId), this.onAck), deadline, 'SUBSCRIBE');
+    await this.redis.subscribe(this.keys.bus, this.onBus);
+    await this.redis.subscribe(this.keys.ack(this.instanceId), this.onAck);
     this.subscribed = true;
   }
 
@@ -76,7 +74,7 @@ export class CacheBus {
     this.pending.clear();
     try {
       const channels = [this.keys.bus, this.keys.ack(this.instanceId)];
-      await withDeadline(this.redis.subscriber.unsubscribe(channels), this.redis.commandTimeoutMs, 'UNSUBSCRIBE');
+      await this.redis.unsubscribe(channels);
     } catch {
       // The connection is closing or gone: nothing left to unsubscribe from.
     }
@@ -88,7 +86,7 @@ export class CacheBus {
     const wire: WireMessage = { ...content, o: this.instanceId, i: id, ...(waitForAcks && { a: 1 }) };
     const acked = waitForAcks ? this.expectAcks(id) : undefined;
     try {
-      const receivers = await this.redis.run((c) => c.publish(this.keys.bus, JSON.stringify(wire)));
+      const receivers = await this.redis.publish(this.keys.bus, JSON.stringify(wire));
       this.counted('published');
       // PUBLISH counts every subscriber that got it, this instance's own
       // included, and every one of them acknowledges (this one without
@@ -156,7 +154,7 @@ export class CacheBus {
     }
     if (message.a) {
       this.redis
-        .run((c) => c.publish(this.keys.ack(message.o), message.i))
+        .publish(this.keys.ack(message.o), message.i)
         .catch((error: unknown) => this.logger.debug(`ack failed: ${String(error)}`));
     }
   }

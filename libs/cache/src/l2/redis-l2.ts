@@ -1,4 +1,4 @@
-import type { RedisConnection } from '@app/redis';
+import { sendRaw, type RedisConnection } from '@app/redis';
 import { createHash } from 'node:crypto';
 import type { KeyLayout } from '../keys';
 import { formatEnvelope, parseEnvelope, type Envelope } from './envelope';
@@ -69,6 +69,12 @@ const SCRIPTS = {
  * The Redis tier. Every call goes through `RedisConnection.run` (deadline),
  * and each operation is one Lua script, one round trip: reads check the
  * entry's tags against their invalidation markers on the server.
+ *
+ * On a Redis Cluster, each script runs in one slot group (see `KeyLayout`):
+ * reads and guarded writes in the entry's group, `getMany`, `setMany` and
+ * `delete` once per group their keys fall in (in parallel), and a tag
+ * invalidation once per group. The batched `MGET` read path is not used
+ * there (its keys span slots): every read is the read script.
  */
 export class RedisL2 {
   private readonly clock = new ServerClock(CLOCK_MAX_AGE_MS);
@@ -82,7 +88,7 @@ export class RedisL2 {
     private readonly tombstoneMs: number,
   ) {
     this.batch = new MarkerReadBatch(
-      (command) => this.redis.run((c) => c.sendCommand<Array<string | null>>(command)),
+      (command) => this.redis.command<Array<string | null>>(command),
       keys.tagPrefix,
       () => this.clock.now(),
     );
@@ -102,7 +108,7 @@ export class RedisL2 {
    * `tags`, the read script does it (server-side lookup of the entry's own tags).
    */
   async get(key: string, tags?: readonly string[]): Promise<L2Read> {
-    if (tags && this.clock.fresh) {
+    if (tags && this.clock.fresh && !this.clustered) {
       const read = this.checkMarkers(await this.batch.read(key, tags), tags);
       if (read) return read;
     }
@@ -143,7 +149,7 @@ export class RedisL2 {
   }
 
   async getScripted(key: string): Promise<L2Read> {
-    const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.keys.tagPrefix])) as [
+    const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.keys.markerPrefixOf(key)])) as [
       string,
       number,
       number,
@@ -155,7 +161,21 @@ export class RedisL2 {
   /** Reads several entries (in key order) in one script call: one round trip, whatever the count. */
   async getMany(keys: readonly string[]): Promise<L2Read[]> {
     if (keys.length === 0) return [];
-    const reply = (await this.eval(SCRIPTS.getMany, keys, [this.keys.tagPrefix])) as Array<string | number>;
+    if (this.clustered) {
+      const reads = new Array<L2Read>(keys.length);
+      await this.perGroup(keys, async (at) => {
+        const part = await this.getManyInOneSlot(at.map((i) => keys[i]));
+        at.forEach((i, j) => (reads[i] = part[j]));
+      });
+      return reads;
+    }
+    return this.getManyInOneSlot(keys);
+  }
+
+  private async getManyInOneSlot(keys: readonly string[]): Promise<L2Read[]> {
+    const reply = (await this.eval(SCRIPTS.getMany, keys, [this.keys.markerPrefixOf(keys[0])])) as Array<
+      string | number
+    >;
     const now = Number(reply[0]);
     this.clock.observe(now);
     return keys.map((_, i) => scriptedRead(String(reply[1 + 2 * i]), Number(reply[2 + 2 * i]), now));
@@ -168,7 +188,7 @@ export class RedisL2 {
       SCRIPTS.set,
       [write.key],
       [
-        this.keys.tagPrefix,
+        this.keys.markerPrefixOf(write.key),
         String(Math.max(1, Math.round(write.ttlMs))),
         String(Math.max(0, Math.round(write.graceMs))),
         write.schema,
@@ -188,6 +208,18 @@ export class RedisL2 {
    */
   async setMany(writes: readonly L2Write[]): Promise<number> {
     if (writes.length === 0) return 0;
+    if (this.clustered) {
+      // Atomic per slot group, not across groups.
+      await this.perGroup(
+        writes.map((w) => w.key),
+        (at) => this.setManyInOneSlot(at.map((i) => writes[i])),
+      );
+      return writes.length;
+    }
+    return this.setManyInOneSlot(writes);
+  }
+
+  private async setManyInOneSlot(writes: readonly L2Write[]): Promise<number> {
     const args: string[] = [];
     for (const w of writes) {
       args.push(
@@ -231,27 +263,65 @@ export class RedisL2 {
       payload: write.payload,
     });
     const markers = ['MGET'];
-    for (const tag of write.tags) markers.push(this.keys.tagPrefix + tag);
+    const markerPrefix = this.keys.markerPrefixOf(write.key);
+    for (const tag of write.tags) markers.push(markerPrefix + tag);
+    // On a cluster the markers are in the entry's slot: both go to its master.
     const [stored, marks] = await this.redis.run((c) =>
       Promise.all([
-        c.sendCommand<string | null>(['SET', write.key, envelope, 'PX', String(ttl + grace), 'NX']),
-        c.sendCommand<Array<string | null>>(markers),
+        sendRaw<string | null>(c, ['SET', write.key, envelope, 'PX', String(ttl + grace), 'NX'], write.key),
+        sendRaw<Array<string | null>>(c, markers, write.key),
       ]),
     );
     return stored === 'OK' && marks.every((mark) => mark === null || Number(mark) < write.notBefore);
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.eval(SCRIPTS.del, keys, [String(this.tombstoneMs)]);
+    if (keys.length === 0) return;
+    if (this.clustered) {
+      await this.perGroup(keys, (at) =>
+        this.eval(
+          SCRIPTS.del,
+          at.map((i) => keys[i]),
+          [String(this.tombstoneMs)],
+        ),
+      );
+      return;
+    }
+    await this.eval(SCRIPTS.del, keys, [String(this.tombstoneMs)]);
   }
 
+  /** Stamps the tags' markers: on a cluster, in every slot group (one script each, in parallel). */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
-    await this.eval(
-      SCRIPTS.tags,
-      tags.map((t) => this.keys.tagPrefix + t),
-      [String(this.markerTtlMs)],
+    await Promise.all(
+      this.keys.markerPrefixes.map((prefix) =>
+        this.eval(
+          SCRIPTS.tags,
+          tags.map((t) => prefix + t),
+          [String(this.markerTtlMs)],
+        ),
+      ),
     );
+  }
+
+  private get clustered(): boolean {
+    return this.keys.slotGroups > 0;
+  }
+
+  /** Runs `step` once per slot group of `keys`, with the indexes of that group's keys, in parallel. */
+  private async perGroup(keys: readonly string[], step: (at: number[]) => Promise<unknown>): Promise<void> {
+    const groups = new Map<string, number[]>();
+    keys.forEach((key, i) => {
+      const prefix = this.keys.markerPrefixOf(key);
+      const at = groups.get(prefix);
+      if (at) at.push(i);
+      else groups.set(prefix, [i]);
+    });
+    if (groups.size === 1) {
+      await step([...keys.keys()]);
+      return;
+    }
+    await Promise.all([...groups.values()].map(step));
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (restart, SCRIPT FLUSH). */
@@ -260,10 +330,10 @@ export class RedisL2 {
     const command = ['EVALSHA', s.sha, String(keys.length), ...keys, ...args];
     return this.redis.run(async (client) => {
       try {
-        return await client.sendCommand(command);
+        return await sendRaw(client, command, keys[0]);
       } catch (error) {
         if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-        return client.sendCommand(['EVAL', s.source, ...command.slice(2)]);
+        return sendRaw(client, ['EVAL', s.source, ...command.slice(2)], keys[0]);
       }
     });
   }

@@ -1,4 +1,4 @@
-import type { RedisConnection } from '@app/redis';
+import { sendRaw, type RedisConnection } from '@app/redis';
 import { createHash } from 'node:crypto';
 
 // Every key a script touches is in KEYS (KEYS[1] the lock, KEYS[2] its fence
@@ -46,10 +46,10 @@ export function runLockScript(
   const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
   return redis.run(async (client) => {
     try {
-      return await client.sendCommand(command);
+      return await sendRaw(client, command, keys[0]);
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return client.sendCommand(['EVAL', script.source, ...command.slice(2)]);
+      return sendRaw(client, ['EVAL', script.source, ...command.slice(2)], keys[0]);
     }
   });
 }
