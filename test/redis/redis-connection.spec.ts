@@ -44,7 +44,7 @@ describe(RedisConnection.name, () => {
     const { moduleRef, redis } = await connection({ url: server.url, clientName: 'conn-a' });
     expect(redis.isReady).toBe(true);
     expect((await clientNames(server)).sort()).toEqual(['conn-a', 'conn-a-sub']);
-    await redis.subscriber.subscribe('conn-a:channel', () => undefined);
+    await redis.subscribe('conn-a:channel', () => undefined);
     expect(await redis.run((c) => c.pubSubNumSub('conn-a:channel'))).toEqual({ 'conn-a:channel': 1 });
     await moduleRef.close();
     await waitFor(async () => (await clientNames(server)).length === 0, 2_000, 'the clients to disconnect');

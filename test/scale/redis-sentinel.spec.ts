@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess } from '../support/app-process';
+import { FailoverChecks, waitForRedisHealth, type TestAccount } from '../support/failover-checks';
 import { freePort } from '../support/free-port';
 import { uniquePrefix } from '../support/cache-instance';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -51,14 +52,6 @@ describe('Redis Sentinel: the app through a failover and a killed master', () =>
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  async function waitForRedisHealth(app: AppProcess, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await app.get('/health/redis')).status !== 200) {
-      if (Date.now() > deadline) throw new Error(`Redis never healthy again\n${app.output.slice(-3000)}`);
-      await sleep(100);
-    }
-  }
-
   async function waitForOutput(app: AppProcess, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(app.output)) {
@@ -68,54 +61,11 @@ describe('Redis Sentinel: the app through a failover and a killed master', () =>
     }
   }
 
-  let users = 0;
-  async function account(): Promise<{ id: string; token: string; refresh: string }> {
-    const email = `sentinel-${users++}-${randomBytes(3).toString('hex')}@example.com`;
-    const password = 'correct horse battery';
-    const registered = await apps[0].send('POST', '/api/v1/auth/register', { body: { email, password, name: 'v0' } });
-    expect(registered.status).toBe(201);
-    const login = await apps[1].send('POST', '/api/v1/auth/login', { body: { email, password } });
-    expect(login.status).toBe(200);
-    return { id: registered.body.id, token: login.body.accessToken, refresh: login.body.refreshToken };
-  }
-
-  /** A write on one instance, then reads on both, each made after the write's response. */
-  async function writeThenRead(user: { id: string; token: string }, name: string, writer: number): Promise<void> {
-    const patched = await apps[writer].send('PATCH', `/api/v1/users/${user.id}`, { token: user.token, body: { name } });
-    expect(patched.status).toBe(200);
-    for (const app of apps) {
-      const read = await app.send('GET', `/api/v1/users/${user.id}`, { token: user.token });
-      expect({ status: read.status, name: read.body.name }).toEqual({ status: 200, name });
-    }
-  }
-
-  /** Cached reads on both instances, every 20 ms, until `until` resolves: their statuses. */
-  async function readsDuring(user: { id: string; token: string }, until: Promise<unknown>): Promise<number[]> {
-    const statuses: number[] = [];
-    let done = false;
-    void until.finally(() => (done = true)).catch(() => undefined);
-    let i = 0;
-    while (!done) {
-      const read = await apps[i++ % 2].send('GET', `/api/v1/users/${user.id}`, { token: user.token, timeoutMs: 5_000 });
-      statuses.push(read.status);
-      await sleep(20);
-    }
-    await until;
-    return statuses;
-  }
-
-  /** The revoked token is refused by both instances (within the revocation bound of a second). */
-  async function refusedEverywhere(token: string): Promise<void> {
-    for (const app of apps) {
-      const started = performance.now();
-      let status = 200;
-      while (status !== 401 && performance.now() - started < 1_500) {
-        status = (await app.send('GET', '/api/v1/auth/me', { token })).status;
-        if (status !== 401) await sleep(20);
-      }
-      expect(status).toBe(401);
-    }
-  }
+  const checks = new FailoverChecks(() => apps, 'sentinel');
+  const account = () => checks.account();
+  const writeThenRead = (user: TestAccount, name: string, writer: number) => checks.writeThenRead(user, name, writer);
+  const readsDuring = (user: TestAccount, until: Promise<unknown>) => checks.readsDuring(user, until);
+  const refusedEverywhere = (token: string) => checks.refusedEverywhere(token);
 
   async function cacheKeysOn(port: number): Promise<number> {
     const keys = (await group.serverCommand(port, ['KEYS', `${prefix}:*`])) as string[];

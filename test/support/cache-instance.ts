@@ -1,7 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { CacheModule, CacheService, type CacheModuleOptions } from '@app/cache';
-import { RedisConnection, RedisModule } from '@app/redis';
+import { RedisConnection, RedisModule, type RedisModuleOptions } from '@app/redis';
 import { TestRedisServer } from './redis-server';
 
 /** One app instance's cache (its own Redis connections), as a test builds it. */
@@ -23,7 +23,7 @@ export const uniquePrefix = () => `t${randomBytes(4).toString('hex')}`;
 export async function createCacheInstance(
   redisUrl: string | undefined,
   options: CacheModuleOptions,
-  redisOptions: { commandTimeoutMs?: number; required?: boolean } = {},
+  redisOptions: Omit<RedisModuleOptions, 'url'> = {},
 ): Promise<CacheInstance> {
   const moduleRef = await Test.createTestingModule({
     imports: [

@@ -45,6 +45,8 @@ export interface TestRedisServerOptions {
   tls?: boolean;
   /** Start as a replica of the server on this port (127.0.0.1), with `masterauth` set to `password`. */
   replicaOf?: number;
+  /** `cluster-enabled yes` (its `nodes.conf` in the server's own directory), failure detection after `cluster-node-timeout` 1 s. */
+  cluster?: boolean;
 }
 
 /** The files of a throwaway CA and the server certificate it signed. */
@@ -151,6 +153,10 @@ export class TestRedisServer {
     // becomes one): never the working directory, which is the repository.
     this.dataDir ??= mkdtempSync(join(tmpdir(), 'bp-redis-'));
     args.push('--dir', this.dataDir);
+    if (this.options.cluster) {
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000');
+      if (this.options.password !== undefined) args.push('--masterauth', this.options.password);
+    }
     if (this.options.replicaOf !== undefined) {
       args.push('--replicaof', '127.0.0.1', String(this.options.replicaOf));
       if (this.options.password !== undefined) args.push('--masterauth', this.options.password);

@@ -1,0 +1,210 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createClient } from '@redis/client';
+import { waitFor } from './free-port';
+import { TestRedisServer } from './redis-server';
+
+const run = promisify(execFile);
+
+/** One line of `CLUSTER NODES`: id, address, flags and slot ranges. */
+export interface ClusterNodeLine {
+  id: string;
+  port: number;
+  master: boolean;
+  failed: boolean;
+  slots: string[];
+}
+
+/**
+ * A Redis Cluster of the test's own: `masters` masters with one replica
+ * each, on free ports, created with `redis-cli --cluster create`, with
+ * failure detection after 1 s (a killed master's replica takes over in a few
+ * seconds). The shared Redis is never touched.
+ */
+export class TestRedisCluster {
+  private constructor(
+    /** The servers by port (roles change on failover). */
+    readonly servers: Map<number, TestRedisServer>,
+    private readonly password: string | undefined,
+  ) {}
+
+  /** Servers stopped with SIGSTOP: not asked anything until resumed. */
+  private readonly paused = new Set<number>();
+
+  static async start(options: { masters?: number; password?: string } = {}): Promise<TestRedisCluster> {
+    const count = (options.masters ?? 3) * 2;
+    const servers = await Promise.all(
+      Array.from({ length: count }, () => TestRedisServer.start({ password: options.password, cluster: true })),
+    );
+    const cluster = new TestRedisCluster(new Map(servers.map((s) => [s.port, s])), options.password);
+    try {
+      const auth = options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning'];
+      const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
+      await run(
+        'redis-cli',
+        [...auth, '--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'],
+        {
+          timeout: 60_000,
+        },
+      );
+      await cluster.waitUntilHealthy();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** `127.0.0.1:p1,…` of every server, as `REDIS_CLUSTER_NODES` takes it. */
+  get nodes(): string {
+    return [...this.servers.keys()].map((port) => `127.0.0.1:${port}`).join(',');
+  }
+
+  /** A command on one server, on a connection of its own; rejects after 2 s (a server may be paused). */
+  async command(port: number, args: string[]): Promise<unknown> {
+    const client = createClient({
+      socket: { host: '127.0.0.1', port, connectTimeout: 1_000, reconnectStrategy: false },
+      password: this.password,
+    });
+    client.on('error', () => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`127.0.0.1:${port} did not answer ${args[0]}`)), 2_000);
+    });
+    try {
+      return await Promise.race([client.connect().then(() => client.sendCommand(args)), deadline]);
+    } finally {
+      clearTimeout(timer);
+      client.destroy();
+    }
+  }
+
+  /** The servers that can answer now (running, not paused). */
+  private get live(): number[] {
+    return [...this.servers].filter(([port, s]) => s.running && !this.paused.has(port)).map(([port]) => port);
+  }
+
+  /** `CLUSTER NODES` as one live server sees it. */
+  async topology(): Promise<ClusterNodeLine[]> {
+    for (const port of this.live) {
+      try {
+        const text = String(await this.command(port, ['CLUSTER', 'NODES']));
+        return text
+          .trim()
+          .split('\n')
+          .map((line) => {
+            const [id, address, flags, , , , , , ...slots] = line.split(' ');
+            return {
+              id,
+              port: Number(address.split('@')[0].split(':').pop()),
+              master: flags.includes('master'),
+              failed: flags.includes('fail'),
+              slots,
+            };
+          });
+      } catch {
+        // That server may be the one being killed: ask the next.
+      }
+    }
+    throw new Error('no cluster node answers');
+  }
+
+  /** The ports of the masters that hold slots now. */
+  async masterPorts(): Promise<number[]> {
+    return (await this.topology()).filter((n) => n.master && !n.failed && n.slots.length > 0).map((n) => n.port);
+  }
+
+  /** The port of the master that owns `key`'s slot now. */
+  async masterOf(key: string): Promise<number> {
+    const slot = Number(await this.command(this.live[0], ['CLUSTER', 'KEYSLOT', key]));
+    for (const node of await this.topology()) {
+      if (!node.master || node.failed) continue;
+      for (const range of node.slots) {
+        const [from, to = from] = range.split('-').map(Number);
+        if (slot >= from && slot <= to) return node.port;
+      }
+    }
+    throw new Error(`no master owns slot ${slot}`);
+  }
+
+  /** Every live server reports `cluster_state:ok`, and all 16,384 slots are served by live masters. */
+  async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+    let last = '';
+    try {
+      await waitFor(
+        async () => {
+          for (const port of this.live) {
+            const info = String(await this.command(port, ['CLUSTER', 'INFO']).catch(() => ''));
+            last = `${port}: ${info.split('\r\n').slice(0, 6).join(' ')}`;
+            if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return false;
+          }
+          return true;
+        },
+        timeoutMs,
+        'the cluster to be healthy',
+      );
+    } catch (error) {
+      const nodes = await this.command(this.live[0], ['CLUSTER', 'NODES']).catch(() => '');
+      throw new Error(`${(error as Error).message}; last: ${last}\n${String(nodes)}`);
+    }
+  }
+
+  /** SIGKILLs the master on `port` and waits until its replica serves its slots. */
+  async killMaster(port: number): Promise<void> {
+    await this.servers.get(port)!.kill();
+    await waitFor(async () => !(await this.masterPorts()).includes(port), 30_000, `a replica to replace ${port}`);
+    await this.waitUntilHealthy();
+  }
+
+  /** SIGSTOPs the master on `port` (its sockets stay open, nothing answers) and waits until its replica serves its slots. */
+  async pauseMaster(port: number): Promise<void> {
+    this.servers.get(port)!.pause();
+    this.paused.add(port);
+    await waitFor(async () => !(await this.masterPorts()).includes(port), 30_000, `a replica to replace ${port}`);
+    await this.waitUntilHealthy();
+  }
+
+  /** SIGCONT after `pauseMaster`, or a restart after `killMaster`: the node rejoins (as a replica) and the cluster is healthy. */
+  async bringBack(port: number): Promise<void> {
+    const server = this.servers.get(port)!;
+    if (this.paused.delete(port)) server.resume();
+    else if (!server.running) await server.restart();
+    await waitFor(
+      async () => {
+        const node = (await this.topology()).find((n) => n.port === port && !n.failed);
+        return !!node && (node.master || (await this.synced(port)));
+      },
+      30_000,
+      `${port} to rejoin`,
+    );
+    await this.waitUntilHealthy();
+  }
+
+  /** The replica on `port` has finished its sync with its master (a replica that has not cannot take over). */
+  private async synced(port: number): Promise<boolean> {
+    const info = String(await this.command(port, ['INFO', 'replication']).catch(() => ''));
+    return info.includes('master_link_status:up');
+  }
+
+  /** A master that has a live, synced replica now (a failover of it can succeed). */
+  async masterWithReplica(): Promise<number> {
+    const text = String(await this.command(this.live[0], ['CLUSTER', 'NODES']));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '));
+    const byId = new Map(lines.map((f) => [f[0], Number(f[1].split('@')[0].split(':').pop())]));
+    for (const f of lines) {
+      if (f[2].includes('slave') && !f[2].includes('fail') && f[3] !== '-') {
+        const master = byId.get(f[3]);
+        if (master !== undefined && (await this.masterPorts()).includes(master) && (await this.synced(byId.get(f[0])!)))
+          return master;
+      }
+    }
+    throw new Error('no master has a live replica');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((server) => server.stop()));
+  }
+}
