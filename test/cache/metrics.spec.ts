@@ -127,6 +127,9 @@ describe(CacheMetricsBridge.name, () => {
     moduleRef.get(CacheMetricsBridge).refresh();
     expect(await sample('cache_breaker_state', 'state="closed"')).toBe(1);
     expect(await sample('cache_breaker_state', 'state="open"')).toBe(0);
+    const opened = await sample('cache_breaker_transitions_total', 'to="open"');
+    const closed = await sample('cache_breaker_transitions_total', 'to="closed"');
+    expect([opened, closed].every((n) => n !== undefined)).toBe(true);
     await server.kill();
     await waitFor(() => cache.status().breaker === 'open', 2_000, 'the breaker to open');
     // No refresh: the change itself updated the gauge.
@@ -135,5 +138,7 @@ describe(CacheMetricsBridge.name, () => {
     await server.restart();
     await waitFor(() => cache.status().usingRedis, 5_000, 'the breaker to close');
     expect(await sample('cache_breaker_state', 'state="closed"')).toBe(1);
+    expect(await sample('cache_breaker_transitions_total', 'to="open"')).toBe(opened! + 1);
+    expect(await sample('cache_breaker_transitions_total', 'to="closed"')).toBe(closed! + 1);
   });
 });

@@ -285,6 +285,7 @@ describe('Redis Cluster', () => {
       const revokedBefore = await account();
       expect((await apps[0].send('POST', '/api/v1/auth/logout', { token: revokedBefore.token })).status).toBe(204);
       const victim = await cluster.masterWithReplica();
+      const opened = await Promise.all(apps.map((app) => metric(app, /^cache_breaker_transitions_total\{to="open"\}/)));
 
       const statuses = await readsDuring(user, cluster.killMaster(victim));
       expect(statuses.length).toBeGreaterThan(5);
@@ -296,6 +297,10 @@ describe('Redis Cluster', () => {
       }
       expect(await cluster.masterPorts()).not.toContain(victim);
       for (const app of apps) await waitForBreakerClosed(app);
+      // The outage is counted: each instance's breaker opened (once) and closed again.
+      for (const [i, app] of apps.entries()) {
+        expect(await metric(app, /^cache_breaker_transitions_total\{to="open"\}/)).toBeGreaterThan(opened[i]);
+      }
 
       await writeThenRead(user, 'after the promotion', 1);
       await writeThenRead(user, 'after the promotion, other instance', 0);

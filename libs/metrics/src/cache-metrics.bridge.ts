@@ -53,10 +53,14 @@ export class CacheMetricsBridge implements OnModuleInit {
     onCollect(m.memoryUsage, () => m.memoryUsage.set({ layer: 'l1' }, cache.status().l1.bytes));
     // Every direction from the start, so a rate() has a zero to begin from.
     for (const direction of ['published', 'received', 'ignored']) m.busMessages.inc({ direction }, 0);
+    for (const to of ['open', 'closed']) m.breakerTransitions.inc({ to }, 0);
     cache.observe({
       duration: (operation, layer, seconds) => m.duration.observe({ operation, layer }, seconds),
       bus: (direction) => m.busMessages.inc({ direction }),
-      breaker: (state) => this.setBreaker(state),
+      breaker: (state) => {
+        this.setBreaker(state);
+        m.breakerTransitions.inc({ to: state });
+      },
     });
     this.refresh();
   }

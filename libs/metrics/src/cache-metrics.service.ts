@@ -20,6 +20,7 @@ export class CacheMetrics {
     @InjectMetric(METRIC.cacheDeletes) readonly deletes: Counter<'namespace' | 'layer'>,
     @InjectMetric(METRIC.cacheErrors) readonly errors: Counter<'namespace' | 'layer'>,
     @InjectMetric(METRIC.cacheBreakerState) readonly breakerState: Gauge<'state'>,
+    @InjectMetric(METRIC.cacheBreakerTransitions) readonly breakerTransitions: Counter<'to'>,
     @InjectMetric(METRIC.cacheBusMessages) readonly busMessages: Counter<'direction'>,
     @InjectMetric(METRIC.cacheLockAcquisitions) readonly lockAcquisitions: Counter<'outcome'>,
   ) {}

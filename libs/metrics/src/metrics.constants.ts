@@ -11,6 +11,7 @@ export const METRIC = {
   cacheDeletes: 'cache_deletes_total',
   cacheErrors: 'cache_errors_total',
   cacheBreakerState: 'cache_breaker_state',
+  cacheBreakerTransitions: 'cache_breaker_transitions_total',
   cacheBusMessages: 'cache_bus_messages_total',
   cacheLockAcquisitions: 'cache_lock_acquisitions_total',
   httpCacheResponses: 'http_cache_responses_total',

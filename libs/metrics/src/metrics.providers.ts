@@ -51,6 +51,11 @@ export const metricProviders = [
     labelNames: ['state'],
   }),
   makeCounterProvider({
+    name: METRIC.cacheBreakerTransitions,
+    help: 'Circuit breaker changes, by the state entered (open: Redis failed or a connection was lost; closed: back on Redis)',
+    labelNames: ['to'],
+  }),
+  makeCounterProvider({
     name: METRIC.cacheBusMessages,
     help: "Invalidation bus messages: published, received from other instances, ignored (the instance's own echo)",
     labelNames: ['direction'],
