@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
 import { AppProcess } from '../support/app-process';
 import { FailoverChecks, waitForRedisHealth, type TestAccount } from '../support/failover-checks';
@@ -140,6 +141,22 @@ describe('Redis Cluster', () => {
       expect(results).toEqual(['once', 'once', 'once', 'once']);
       expect(calls).toBe(1);
     });
+  });
+
+  it('warns when a REDIS_URL names one node of the cluster (calls on other nodes’ keys would fail)', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const port = (await cluster.masterPorts())[0];
+    const instance = await createCacheInstance(`redis://:${password}@127.0.0.1:${port}`, { prefix: uniquePrefix() });
+    try {
+      const warnings = warn.mock.calls.map((call) => String(call[0]));
+      expect(
+        warnings.filter((w) => /is a Redis Cluster node: list the nodes in REDIS_CLUSTER_NODES/.test(w)),
+      ).toHaveLength(1);
+      expect(warnings.join('\n')).not.toContain(password);
+    } finally {
+      warn.mockRestore();
+      await instance.close();
+    }
   });
 
   describe('the app, two instances', () => {

@@ -59,6 +59,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private subscriberClient?: RedisCommander;
   /** The cluster client, when `cluster` is configured (it is `commandClient` and `subscriberClient`). */
   private cluster?: RedisClusterClient;
+  /** Cluster mode: why the last slot-map read failed (a root node answered, but not as a cluster node, say). */
+  private discoveryError?: Error;
   /** Cluster mode: channels subscribed through `subscribe`, subscribed again after a failover. */
   private readonly channels = new Map<string, RedisMessageListener>();
   private wasReady = false;
@@ -283,6 +285,17 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn(`Redis at ${redactRedisUrl(url)} has no password in its URL: set requirepass in production`);
     }
     await this.afterFirstAttempt(`Redis at ${redactRedisUrl(url)}`);
+    if (this.isReady) await this.warnIfClusterNode();
+  }
+
+  /** A URL that names one node of a Redis Cluster: most keys live elsewhere (every such call fails with `MOVED`). */
+  private async warnIfClusterNode(): Promise<void> {
+    const info = await this.info('cluster').catch(() => ({}) as Record<string, string>);
+    if (info.cluster_enabled === '1') {
+      this.logger.warn(
+        `Redis at ${this.target} is a Redis Cluster node: list the nodes in REDIS_CLUSTER_NODES instead of REDIS_URL, or calls on keys of other nodes fail`,
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -334,7 +347,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       },
     }) as RedisClusterClient;
     // Discovery failures ('error') and a node's socket errors ('node-error', once per failed attempt).
-    cluster.on('error', (error: Error) => this.onClusterLost(`slot map: ${describeError(error)}`));
+    cluster.on('error', (error: Error) => {
+      // node-redis then rejects `connect` with "All the root nodes are unavailable": this says why.
+      if (!this.wasReady) this.discoveryError = error;
+      this.onClusterLost(`slot map: ${describeError(error)}`);
+    });
     cluster.on('node-error', (error: Error, node: { host: string; port: number }) =>
       this.onClusterLost(`${node.host}:${node.port}: ${describeError(error)}`),
     );
@@ -372,7 +389,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
         this.nodesUp();
         return;
       } catch (error) {
-        const failure = error instanceof Error ? error : new Error(String(error));
+        const failure = this.discoveryError ?? (error instanceof Error ? error : new Error(String(error)));
+        this.discoveryError = undefined;
         this.firstError ??= failure;
         this.logger.debug(this.redact(`Redis ${this.target}: ${describeError(failure)}`));
       }
