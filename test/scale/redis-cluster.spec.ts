@@ -239,6 +239,15 @@ describe('Redis Cluster', () => {
       const user = await account();
       await writeThenRead(user, 'first', 0);
       await writeThenRead(user, 'second', 1);
+      // The HTTP cache answers the repeated read; the responses and the query results are in L2.
+      const again = await apps[0].send('GET', `/api/v1/users/${user.id}`, { token: user.token });
+      expect({ status: again.status, cache: again.headers.get('x-cache') }).toEqual({ status: 200, cache: 'HIT' });
+      const namespaces = new Set<string>();
+      for (const port of await cluster.masterPorts()) {
+        const found = (await cluster.command(port, ['KEYS', `${prefix}:c:*`])) as string[];
+        for (const key of found) namespaces.add(key.slice(`${prefix}:c:`.length).split(':')[0]);
+      }
+      expect([...namespaces]).toEqual(expect.arrayContaining(['http', 'query']));
       const revoked = await account();
       expect((await apps[0].send('POST', '/api/v1/auth/logout', { token: revoked.token })).status).toBe(204);
       await refusedEverywhere(revoked.token);

@@ -103,20 +103,20 @@ export class AppProcess {
   }
 
   /** GET with a client-side deadline; returns status, JSON body and elapsed milliseconds. */
-  get(path: string, timeoutMs = 5_000): Promise<{ status: number; body: any; ms: number }> {
+  get(path: string, timeoutMs = 5_000): Promise<{ status: number; body: any; ms: number; headers: Headers }> {
     return this.send('GET', path, { timeoutMs });
   }
 
   /**
    * Any request, with an optional JSON body and bearer token, under a
-   * client-side deadline; returns status, body (parsed when JSON) and
-   * elapsed milliseconds.
+   * client-side deadline; returns status, body (parsed when JSON), elapsed
+   * milliseconds and the response headers.
    */
   async send(
     method: string,
     path: string,
     options: { body?: unknown; token?: string; timeoutMs?: number } = {},
-  ): Promise<{ status: number; body: any; ms: number }> {
+  ): Promise<{ status: number; body: any; ms: number; headers: Headers }> {
     const started = performance.now();
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -134,7 +134,7 @@ export class AppProcess {
     } catch {
       /* not JSON (Prometheus text, an empty 204) */
     }
-    return { status: response.status, body, ms: performance.now() - started };
+    return { status: response.status, body, ms: performance.now() - started, headers: response.headers };
   }
 }
 
