@@ -290,7 +290,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** A URL that names one node of a Redis Cluster: most keys live elsewhere (every such call fails with `MOVED`). */
   private async warnIfClusterNode(): Promise<void> {
-    const info = await this.info('cluster').catch(() => ({}) as Record<string, string>);
+    const info: Record<string, string> = await this.info('cluster').catch(() => ({}));
     if (info.cluster_enabled === '1') {
       this.logger.warn(
         `Redis at ${this.target} is a Redis Cluster node: list the nodes in REDIS_CLUSTER_NODES instead of REDIS_URL, or calls on keys of other nodes fail`,
