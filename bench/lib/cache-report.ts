@@ -117,7 +117,8 @@ function notes(): string {
 /** The reference row's label starts with "raw": the ratios are against it. */
 const isRaw = (row: ConcurrencyRow) => row.contender.label.startsWith('raw ');
 
-function concurrencyTables(rows: readonly ConcurrencyRow[]): string {
+/** The calls-in-flight tables (a level each, ratios against the raw row) and the issue 11 targets. */
+export function concurrencyTables(rows: readonly ConcurrencyRow[]): string {
   const parts: string[] = [];
   const targets: string[][] = [];
   for (const level of CONCURRENCY.levels) {

@@ -31,8 +31,10 @@ export class TestRedisCluster {
   /** Servers stopped with SIGSTOP: not asked anything until resumed. */
   private readonly paused = new Set<number>();
 
-  static async start(options: { masters?: number; password?: string } = {}): Promise<TestRedisCluster> {
-    const count = (options.masters ?? 3) * 2;
+  /** Starts `masters` masters (3), each with `replicas` replicas (1; the benchmark uses 0), and creates the cluster. */
+  static async start(options: { masters?: number; replicas?: 0 | 1; password?: string } = {}): Promise<TestRedisCluster> {
+    const replicas = options.replicas ?? 1;
+    const count = (options.masters ?? 3) * (1 + replicas);
     const servers = await Promise.all(
       Array.from({ length: count }, () => TestRedisServer.start({ password: options.password, cluster: true })),
     );
@@ -42,7 +44,7 @@ export class TestRedisCluster {
       const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
       await run(
         'redis-cli',
-        [...auth, '--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'],
+        [...auth, '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'],
         {
           timeout: 60_000,
         },
