@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       '',
       '## Reading it',
       '',
-      '- On a cluster, every L2 read of ours is the read script (an entry and its tags\' markers in one slot group, see the README\'s "Redis Cluster"): the batched `MGET` of the single-node path spans slots and is not used. The raw row and cache-manager send one `GET`.',
+      '- On a cluster, ours reads an entry and its tags\' markers in its slot group (see the README\'s "Redis Cluster"): the reads of one event-loop turn share one `MGET` per group, so 64 reads in flight spread over up to 16 `MGET`s. The raw row and cache-manager send one `GET` per read.',
       '- The target line below the tables is issue 11’s, set for one node; it is shown for comparison.',
       '',
     ].join('\n');

@@ -47,7 +47,7 @@ export function oursOnCluster(nodes: ClusterNodes): Promise<Contender> {
       };
     },
     'ours (TieredCache)',
-    `\`getOrSet\`; W-TinyLFU L1 (${L1_MAX_ENTRIES} entries) + Redis Cluster L2 (node-redis cluster client; 16 slot groups, one read script per L2 read, SET NX or the write script per write)`,
+    `\`getOrSet\`; W-TinyLFU L1 (${L1_MAX_ENTRIES} entries) + Redis Cluster L2 (node-redis cluster client; 16 slot groups, one batched MGET per group and event-loop turn, SET NX or the write script per write)`,
   );
 }
 

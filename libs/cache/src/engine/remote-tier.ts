@@ -4,7 +4,8 @@ import type { L1Entry } from '../cache-entry';
 import { CacheUnavailableError } from '../cache.errors';
 import { CircuitBreaker, type BreakerState } from '../circuit-breaker';
 import { parseEnvelope, type Envelope } from '../l2/envelope';
-import { RedisL2, type L2Read, type L2Write, type WriteGuard } from '../l2/redis-l2';
+import { RedisL2, type L2Read, type L2Store, type L2Write, type WriteGuard } from '../l2/redis-l2';
+import { SlotGroupedL2 } from '../l2/slot-grouped-l2';
 import type { EngineContext } from './engine-context';
 import type { PeerState } from './peer-state';
 
@@ -35,7 +36,7 @@ export class RemoteTier {
   private readonly logger = new Logger('TieredCache');
   readonly breaker: CircuitBreaker;
   /** The Redis tier itself; undefined without Redis. */
-  readonly l2?: RedisL2;
+  readonly l2?: L2Store;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -45,7 +46,10 @@ export class RemoteTier {
     const { options, keys } = ctx;
     this.breaker = new CircuitBreaker({ failureThreshold: options.breakerThreshold });
     if (options.backend !== 'memory' && redis?.enabled) {
-      this.l2 = new RedisL2(redis, keys, options.maxTtlMs, options.tombstoneMs);
+      this.l2 =
+        keys.slotGroups > 0
+          ? new SlotGroupedL2(redis, keys, options.maxTtlMs, options.tombstoneMs)
+          : new RedisL2(redis, keys.tagPrefix, options.maxTtlMs, options.tombstoneMs);
     }
   }
 

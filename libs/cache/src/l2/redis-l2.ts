@@ -1,6 +1,5 @@
 import { sendRaw, type RedisConnection } from '@app/redis';
 import { createHash } from 'node:crypto';
-import type { KeyLayout } from '../keys';
 import { formatEnvelope, parseEnvelope, type Envelope } from './envelope';
 import { MarkerReadBatch, type MarkerReply } from './marker-read-batch';
 import { ServerClock } from './server-clock';
@@ -44,6 +43,20 @@ export interface L2Write {
 /** What a write carries from the read it follows, to refuse being late. */
 export type WriteGuard = Pick<L2Write, 'notBefore' | 'absent'>;
 
+/** The Redis tier as the engine uses it: `RedisL2` on one node, `SlotGroupedL2` on a cluster. */
+export interface L2Store {
+  get(key: string, tags?: readonly string[]): Promise<L2Read>;
+  getScripted(key: string): Promise<L2Read>;
+  getMany(keys: readonly string[]): Promise<L2Read[]>;
+  set(write: L2Write): Promise<boolean>;
+  setMany(writes: readonly L2Write[]): Promise<number>;
+  setIfAbsent(write: L2Write): Promise<boolean>;
+  delete(keys: readonly string[]): Promise<void>;
+  invalidateTags(tags: readonly string[]): Promise<void>;
+  /** Redis's clock now (ms), estimated from the last reply that carried it; undefined before any. */
+  serverNow(): number | undefined;
+}
+
 interface Script {
   source: string;
   sha: string;
@@ -70,26 +83,31 @@ const SCRIPTS = {
  * and each operation is one Lua script, one round trip: reads check the
  * entry's tags against their invalidation markers on the server.
  *
- * On a Redis Cluster, each script runs in one slot group (see `KeyLayout`):
- * reads and guarded writes in the entry's group, `getMany`, `setMany` and
- * `delete` once per group their keys fall in (in parallel), and a tag
- * invalidation once per group. The batched `MGET` read path is not used
- * there (its keys span slots): every read is the read script.
+ * It serves the keys whose tags' markers are under `markerPrefix`, with one
+ * clock: every key on one node, or one slot group of a cluster (see
+ * `SlotGroupedL2`), whose keys and markers share a slot and a master, so a
+ * multi-key command or script of it is valid there. Commands are routed by
+ * their first key.
  */
-export class RedisL2 {
+export class RedisL2 implements L2Store {
   private readonly clock = new ServerClock(CLOCK_MAX_AGE_MS);
   /** The reads of one event-loop turn share one MGET (see `MarkerReadBatch`). */
   private readonly batch: MarkerReadBatch;
 
+  /**
+   * @param markerPrefix the prefix that turns a tag into its marker's key
+   *   (`KeyLayout.tagPrefix`, or a slot group's `markerPrefixOf`)
+   */
   constructor(
     private readonly redis: RedisConnection,
-    private readonly keys: KeyLayout,
+    private readonly markerPrefix: string,
     private readonly markerTtlMs: number,
     private readonly tombstoneMs: number,
   ) {
     this.batch = new MarkerReadBatch(
-      (command) => this.redis.command<Array<string | null>>(command),
-      keys.tagPrefix,
+      // The MGET's first key is an entry's: on a cluster, that routes it to the group's master.
+      (command) => this.redis.command<Array<string | null>>(command, command[1]),
+      markerPrefix,
       () => this.clock.now(),
     );
   }
@@ -108,7 +126,7 @@ export class RedisL2 {
    * `tags`, the read script does it (server-side lookup of the entry's own tags).
    */
   async get(key: string, tags?: readonly string[]): Promise<L2Read> {
-    if (tags && this.clock.fresh && !this.clustered) {
+    if (tags && this.clock.fresh) {
       const read = this.checkMarkers(await this.batch.read(key, tags), tags);
       if (read) return read;
     }
@@ -149,7 +167,7 @@ export class RedisL2 {
   }
 
   async getScripted(key: string): Promise<L2Read> {
-    const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.keys.markerPrefixOf(key)])) as [
+    const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.markerPrefix])) as [
       string,
       number,
       number,
@@ -161,21 +179,7 @@ export class RedisL2 {
   /** Reads several entries (in key order) in one script call: one round trip, whatever the count. */
   async getMany(keys: readonly string[]): Promise<L2Read[]> {
     if (keys.length === 0) return [];
-    if (this.clustered) {
-      const reads = new Array<L2Read>(keys.length);
-      await this.perGroup(keys, async (at) => {
-        const part = await this.getManyInOneSlot(at.map((i) => keys[i]));
-        at.forEach((i, j) => (reads[i] = part[j]));
-      });
-      return reads;
-    }
-    return this.getManyInOneSlot(keys);
-  }
-
-  private async getManyInOneSlot(keys: readonly string[]): Promise<L2Read[]> {
-    const reply = (await this.eval(SCRIPTS.getMany, keys, [this.keys.markerPrefixOf(keys[0])])) as Array<
-      string | number
-    >;
+    const reply = (await this.eval(SCRIPTS.getMany, keys, [this.markerPrefix])) as Array<string | number>;
     const now = Number(reply[0]);
     this.clock.observe(now);
     return keys.map((_, i) => scriptedRead(String(reply[1 + 2 * i]), Number(reply[2 + 2 * i]), now));
@@ -188,7 +192,7 @@ export class RedisL2 {
       SCRIPTS.set,
       [write.key],
       [
-        this.keys.markerPrefixOf(write.key),
+        this.markerPrefix,
         String(Math.max(1, Math.round(write.ttlMs))),
         String(Math.max(0, Math.round(write.graceMs))),
         write.schema,
@@ -208,18 +212,6 @@ export class RedisL2 {
    */
   async setMany(writes: readonly L2Write[]): Promise<number> {
     if (writes.length === 0) return 0;
-    if (this.clustered) {
-      // Atomic per slot group, not across groups.
-      await this.perGroup(
-        writes.map((w) => w.key),
-        (at) => this.setManyInOneSlot(at.map((i) => writes[i])),
-      );
-      return writes.length;
-    }
-    return this.setManyInOneSlot(writes);
-  }
-
-  private async setManyInOneSlot(writes: readonly L2Write[]): Promise<number> {
     const args: string[] = [];
     for (const w of writes) {
       args.push(
@@ -263,8 +255,7 @@ export class RedisL2 {
       payload: write.payload,
     });
     const markers = ['MGET'];
-    const markerPrefix = this.keys.markerPrefixOf(write.key);
-    for (const tag of write.tags) markers.push(markerPrefix + tag);
+    for (const tag of write.tags) markers.push(this.markerPrefix + tag);
     // On a cluster the markers are in the entry's slot: both go to its master.
     const [stored, marks] = await this.redis.run((c) =>
       Promise.all([
@@ -276,52 +267,16 @@ export class RedisL2 {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    if (this.clustered) {
-      await this.perGroup(keys, (at) =>
-        this.eval(
-          SCRIPTS.del,
-          at.map((i) => keys[i]),
-          [String(this.tombstoneMs)],
-        ),
-      );
-      return;
-    }
-    await this.eval(SCRIPTS.del, keys, [String(this.tombstoneMs)]);
+    if (keys.length > 0) await this.eval(SCRIPTS.del, keys, [String(this.tombstoneMs)]);
   }
 
-  /** Stamps the tags' markers: on a cluster, in every slot group (one script each, in parallel). */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
-    await Promise.all(
-      this.keys.markerPrefixes.map((prefix) =>
-        this.eval(
-          SCRIPTS.tags,
-          tags.map((t) => prefix + t),
-          [String(this.markerTtlMs)],
-        ),
-      ),
+    await this.eval(
+      SCRIPTS.tags,
+      tags.map((t) => this.markerPrefix + t),
+      [String(this.markerTtlMs)],
     );
-  }
-
-  private get clustered(): boolean {
-    return this.keys.slotGroups > 0;
-  }
-
-  /** Runs `step` once per slot group of `keys`, with the indexes of that group's keys, in parallel. */
-  private async perGroup(keys: readonly string[], step: (at: number[]) => Promise<unknown>): Promise<void> {
-    const groups = new Map<string, number[]>();
-    keys.forEach((key, i) => {
-      const prefix = this.keys.markerPrefixOf(key);
-      const at = groups.get(prefix);
-      if (at) at.push(i);
-      else groups.set(prefix, [i]);
-    });
-    if (groups.size === 1) {
-      await step([...keys.keys()]);
-      return;
-    }
-    await Promise.all([...groups.values()].map(step));
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (restart, SCRIPT FLUSH). */
