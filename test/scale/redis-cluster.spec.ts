@@ -305,6 +305,25 @@ describe('Redis Cluster', () => {
       }
     });
 
+    it('keeps serving through a resharding: every write is seen by the next reads, during and after it', async () => {
+      const user = await account();
+      await writeThenRead(user, 'before the resharding', 0);
+      const [from, to] = await cluster.masterPorts();
+      // 2,000 slots (and their keys) move while the instances write and read: node-redis follows
+      // MOVED and ASK; a multi-key call meeting a slot mid-move (TRYAGAIN) would fail over to Postgres.
+      let done = false;
+      const moving = cluster.reshard(from, to, 2_000).finally(() => (done = true));
+      let rounds = 0;
+      while (!done) await writeThenRead(user, `during the resharding ${rounds}`, rounds++ % 2);
+      await moving;
+      expect(rounds).toBeGreaterThan(3);
+      for (const app of apps) await waitForBreakerClosed(app);
+      await writeThenRead(user, 'after the resharding', 1);
+      await writeThenRead(user, 'after the resharding, other instance', 0);
+      const again = await apps[1].send('GET', `/api/v1/users/${user.id}`, { token: user.token });
+      expect(again.headers.get('x-cache')).toBe('HIT');
+    });
+
     it('contains a killed master (reads keep answering), and uses the promoted replica once it took over', async () => {
       const user = await account();
       await writeThenRead(user, 'before the kill', 0);

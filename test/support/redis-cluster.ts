@@ -188,6 +188,16 @@ export class TestRedisCluster {
     return info.includes('master_link_status:up');
   }
 
+  /** Moves `slots` hash slots from the master on `from` to the master on `to` (`redis-cli --cluster reshard`), keys included. */
+  async reshard(from: number, to: number, slots: number): Promise<void> {
+    const idOf = async (port: number) => String(await this.command(port, ['CLUSTER', 'MYID']));
+    const auth = this.password === undefined ? [] : ['-a', this.password, '--no-auth-warning'];
+    const args = ['--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', await idOf(from)];
+    args.push('--cluster-to', await idOf(to), '--cluster-slots', String(slots), '--cluster-yes');
+    await run('redis-cli', [...auth, ...args], { timeout: 120_000 });
+    await this.waitUntilHealthy();
+  }
+
   /** A master that has a live, synced replica now (a failover of it can succeed). */
   async masterWithReplica(): Promise<number> {
     const text = String(await this.command(this.live[0], ['CLUSTER', 'NODES']));
