@@ -12,13 +12,20 @@
  *
  *   npm run bench:chaos     (about 2 minutes; writes bench/results/chaos.md)
  *
- * Environment: CHAOS_CONNECTIONS (16), CHAOS_SCALE (1: phase lengths ×).
+ * With CHAOS_REDIS=cluster (`npm run bench:chaos-cluster`, writes
+ * bench/results/chaos-cluster.md), the app runs on a Redis Cluster of three
+ * masters with a replica each, and the Redis faults hit one master: killed
+ * (its replica takes over) and brought back, then another paused and
+ * resumed.
+ *
+ * Environment: CHAOS_CONNECTIONS (16), CHAOS_SCALE (1: phase lengths ×), CHAOS_REDIS (server | cluster).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres';
 import { TcpProxy } from '../../test/support/tcp-proxy';
+import { TestRedisCluster } from '../../test/support/redis-cluster';
 import { TestRedisServer } from '../../test/support/redis-server';
 import { HttpServerProcess } from '../lib/http-server-process';
 import { fixed, int, table } from '../lib/markdown';
@@ -29,6 +36,7 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS ?? 16);
 const SCALE = Number(process.env.CHAOS_SCALE ?? 1);
 const USERS = 8;
+const CLUSTER = process.env.CHAOS_REDIS === 'cluster';
 /** The client's own deadline: a request still unanswered after it counts as a hang. */
 const CLIENT_TIMEOUT_MS = 10_000;
 
@@ -46,8 +54,13 @@ interface Phase {
   seconds: number;
   /** What starts the phase (after the previous one's time is up). */
   enter?: () => Promise<void> | void;
-  /** Redis is expected back during this phase: measure from its start until the app uses it again. */
-  measuresRecovery?: boolean;
+  /**
+   * Redis is expected back during this phase: measure from its start until
+   * the app uses it again. `'after-leaving'` (a fault the app notices by
+   * itself, as a cluster master lost): first wait for the app to stop using
+   * Redis, then measure until it uses it again, from the phase's start.
+   */
+  measuresRecovery?: boolean | 'after-leaving';
 }
 
 interface PhaseResult {
@@ -55,6 +68,8 @@ interface PhaseResult {
   from: number;
   to: number;
   backOnRedisS?: number;
+  /** `'after-leaving'` phases: the app never stopped using Redis (within 5 s of the fault). */
+  stayedOnRedis?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -139,11 +154,12 @@ async function one(base: string, fixture: Fixture, writeShare: number, started: 
   samples.push({ at, ms: performance.now() - started - at, status, kind: write ? 'write' : 'read' });
 }
 
-/** Polls the admin API until the app writes to Redis again; seconds, or undefined past `limitMs`. */
-async function backOnRedis(
+/** Polls the admin API until the app's use of Redis is `wanted`; seconds since `since`, or undefined past `limitMs`. */
+async function untilUsingRedis(
   base: string,
   adminToken: string,
   since: number,
+  wanted: boolean,
   limitMs = 30_000,
 ): Promise<number | undefined> {
   while (performance.now() - since < limitMs) {
@@ -152,13 +168,74 @@ async function backOnRedis(
         token: adminToken,
         signal: AbortSignal.timeout(1_000),
       });
-      if (health.usingRedis) return (performance.now() - since) / 1000;
+      if (health.usingRedis === wanted) return (performance.now() - since) / 1000;
     } catch {
       /* the admin API itself may be slow while a dependency is down */
     }
-    await sleep(100);
+    await sleep(wanted ? 100 : 20);
   }
   return undefined;
+}
+
+/** How long until the app writes to Redis again (see `Phase.measuresRecovery`). */
+async function backOnRedis(
+  base: string,
+  adminToken: string,
+  since: number,
+  mode: true | 'after-leaving',
+): Promise<Pick<PhaseResult, 'backOnRedisS' | 'stayedOnRedis'>> {
+  if (mode === 'after-leaving' && (await untilUsingRedis(base, adminToken, since, false, 5_000)) === undefined) {
+    return { stayedOnRedis: true };
+  }
+  return { backOnRedisS: await untilUsingRedis(base, adminToken, since, true) };
+}
+
+/** The Redis faults of a run: the one server's, or one master's of a cluster. */
+function redisPhases(redis: TestRedisServer | TestRedisCluster): Phase[] {
+  const s = (n: number) => n * SCALE;
+  if (redis instanceof TestRedisServer) {
+    return [
+      { name: 'Redis killed (SIGKILL)', seconds: s(10), enter: () => redis.kill() },
+      { name: 'Redis restarted', seconds: s(6), enter: () => redis.restart(), measuresRecovery: true },
+      { name: 'Redis paused (SIGSTOP)', seconds: s(5), enter: () => redis.pause() },
+      { name: 'Redis resumed (SIGCONT)', seconds: s(6), enter: () => redis.resume(), measuresRecovery: true },
+    ];
+  }
+  // Each fault hits a master whose replica can take over; "back on Redis" counts from the fault.
+  let killed = 0;
+  let paused = 0;
+  return [
+    {
+      name: 'Redis killed (one master of three, SIGKILL; its replica takes over)',
+      seconds: s(10),
+      enter: async () => {
+        killed = await redis.masterWithReplica();
+        await redis.servers.get(killed)!.kill();
+      },
+      measuresRecovery: 'after-leaving',
+    },
+    {
+      name: 'Redis restarted (the old master rejoins as a replica)',
+      seconds: s(6),
+      enter: () => redis.bringBack(killed),
+      measuresRecovery: true,
+    },
+    {
+      name: 'Redis paused (another master, SIGSTOP; its replica takes over)',
+      seconds: s(10),
+      enter: async () => {
+        paused = await redis.masterWithReplica();
+        redis.pause(paused);
+      },
+      measuresRecovery: 'after-leaving',
+    },
+    {
+      name: 'Redis resumed (SIGCONT: it rejoins as a replica)',
+      seconds: s(6),
+      enter: () => redis.bringBack(paused),
+      measuresRecovery: true,
+    },
+  ];
 }
 
 async function run(
@@ -166,16 +243,13 @@ async function run(
   writeShare: number,
   base: string,
   fixture: Fixture,
-  redis: TestRedisServer,
+  redis: TestRedisServer | TestRedisCluster,
   postgres: TcpProxy,
 ): Promise<{ label: string; samples: Sample[]; phases: PhaseResult[] }> {
   const s = (n: number) => n * SCALE;
   const phases: Phase[] = [
     { name: 'baseline', seconds: s(5) },
-    { name: 'Redis killed (SIGKILL)', seconds: s(10), enter: () => redis.kill() },
-    { name: 'Redis restarted', seconds: s(6), enter: () => redis.restart(), measuresRecovery: true },
-    { name: 'Redis paused (SIGSTOP)', seconds: s(5), enter: () => redis.pause() },
-    { name: 'Redis resumed (SIGCONT)', seconds: s(6), enter: () => redis.resume(), measuresRecovery: true },
+    ...redisPhases(redis),
     { name: 'Postgres paused (proxy drops every byte)', seconds: s(5), enter: () => postgres.blackhole() },
     { name: 'Postgres resumed', seconds: s(5), enter: () => postgres.resume() },
   ];
@@ -190,9 +264,11 @@ async function run(
     const from = performance.now() - started;
     await phase.enter?.();
     progress(`${label}: ${phase.name}`);
-    const recovery = phase.measuresRecovery ? backOnRedis(base, fixture.adminToken, performance.now()) : undefined;
+    const recovery = phase.measuresRecovery
+      ? backOnRedis(base, fixture.adminToken, performance.now(), phase.measuresRecovery)
+      : undefined;
     await sleep(phase.seconds * 1000);
-    results.push({ name: phase.name, from, to: performance.now() - started, backOnRedisS: await recovery });
+    results.push({ name: phase.name, from, to: performance.now() - started, ...(await recovery) });
   }
   running = false;
   await Promise.all(workers);
@@ -201,14 +277,14 @@ async function run(
 
 function report(runs: Array<Awaited<ReturnType<typeof run>>>): string {
   const lines: string[] = [
-    '# Chaos under load',
+    CLUSTER ? '# Chaos under load: Redis Cluster' : '# Chaos under load',
     '',
-    `The compiled app on its own redis-server, Postgres behind a TCP proxy of the harness, ${CONNECTIONS} concurrent`,
+    `The compiled app on ${CLUSTER ? 'a Redis Cluster of its own (three masters, a replica each, `cluster-node-timeout` 1 s)' : 'its own redis-server'}, Postgres behind a TCP proxy of the harness, ${CONNECTIONS} concurrent`,
     `clients (Node fetch, keep-alive) over ${USERS} users: cached reads (\`GET /users/{id}\` shared, \`GET /boardrooms/{id}\``,
     'and `GET /auth/me` per user, all HTTP-cached), and in the second run 10 % writes (`PATCH` of a user or a',
     'boardroom). Client deadline 10 s (a request unanswered then counts as status 0). The app runs with',
     '`DB_QUERY_TIMEOUT_MS=1000` and `DB_CONNECT_TIMEOUT_MS=1000`, the other settings at their defaults.',
-    `Run with \`npm run bench:chaos\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
+    `Run with \`npm run ${CLUSTER ? 'bench:chaos-cluster' : 'bench:chaos'}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
     '',
   ];
   const targets: string[][] = [];
@@ -248,7 +324,9 @@ function report(runs: Array<Awaited<ReturnType<typeof run>>>): string {
           p99 < 50 ? 'yes' : 'no',
         ]);
       }
-      if (phase.backOnRedisS !== undefined || /restarted|resumed \(SIGCONT/.test(phase.name)) {
+      if (phase.stayedOnRedis) {
+        targets.push([label, `${phase.name}: back on Redis after (s)`, 'never left it', 'yes']);
+      } else if (phase.backOnRedisS !== undefined || /restarted|resumed \(SIGCONT/.test(phase.name)) {
         const back = phase.backOnRedisS;
         targets.push([
           label,
@@ -288,7 +366,7 @@ function report(runs: Array<Awaited<ReturnType<typeof run>>>): string {
         writes.length
           ? `${int(writes.length)}; ${statuses(writes)}; p99 ${fixed(percentile(writeSorted, 0.99), 0)} ms`
           : '—',
-        phase.backOnRedisS === undefined ? '' : fixed(phase.backOnRedisS, 2),
+        phase.stayedOnRedis ? 'never left' : phase.backOnRedisS === undefined ? '' : fixed(phase.backOnRedisS, 2),
       ];
     });
     lines.push(
@@ -323,6 +401,17 @@ function report(runs: Array<Awaited<ReturnType<typeof run>>>): string {
     '  (one probe a second), so the clients keep reading what the cache holds.',
     '- After "Postgres resumed", requests fail until a probe finds the server again (a second or two: a probe',
     '  may land on a connection the outage broke).',
+    ...(CLUSTER
+      ? [
+          '- Cluster: "back on Redis" counts from the fault, so it includes the cluster\'s own failover (failure',
+          "  detection after `cluster-node-timeout`, then the replicas' election) before the app's probe finds the",
+          '  promoted replica in the slot map; a paused master is declared failed later than a killed one, whose',
+          '  sockets close at once. The 5 s target was set for one Redis restarted, with no election to wait for.',
+          '- The Redis phases are longer than on one server (the failovers take seconds): entries with short TTLs',
+          '  (boardroom memberships, 5 s) have expired by the Postgres phase, and reads that need them wait for the',
+          '  query deadline until the gate in front of Postgres shuts.',
+        ]
+      : []),
     '',
   );
   return lines.join('\n');
@@ -333,11 +422,14 @@ async function main(): Promise<void> {
   const logFile = join(RESULTS, 'chaos-app.log');
   await writeFile(logFile, '');
   let db: TestDatabase | undefined;
-  let redis: TestRedisServer | undefined;
+  let redis: TestRedisServer | TestRedisCluster | undefined;
   let proxy: TcpProxy | undefined;
   let app: HttpServerProcess | undefined;
   try {
-    [db, redis] = await Promise.all([createTestDatabase(), TestRedisServer.start()]);
+    [db, redis] = await Promise.all([
+      createTestDatabase(),
+      CLUSTER ? TestRedisCluster.start({ masters: 3 }) : TestRedisServer.start(),
+    ]);
     const target = new URL(db.url);
     proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     target.host = `127.0.0.1:${proxy.port}`;
@@ -349,7 +441,7 @@ async function main(): Promise<void> {
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         DATABASE_URL: target.toString(),
-        REDIS_URL: redis.url,
+        ...(redis instanceof TestRedisServer ? { REDIS_URL: redis.url } : { REDIS_CLUSTER_NODES: redis.nodes }),
         JWT_SECRET: randomBytes(32).toString('hex'),
         ADMIN_EMAIL: admin.email,
         ADMIN_PASSWORD: admin.password,
@@ -369,7 +461,7 @@ async function main(): Promise<void> {
     await sleep(2_000);
     runs.push(await run('Cached reads with 10 % writes', 0.1, app.url, fixture, redis, proxy));
     const text = report(runs);
-    await writeFile(join(RESULTS, 'chaos.md'), text);
+    await writeFile(join(RESULTS, CLUSTER ? 'chaos-cluster.md' : 'chaos.md'), text);
     process.stdout.write(text);
   } finally {
     await app?.stop();

@@ -32,7 +32,9 @@ export class TestRedisCluster {
   private readonly paused = new Set<number>();
 
   /** Starts `masters` masters (3), each with `replicas` replicas (1; the benchmark uses 0), and creates the cluster. */
-  static async start(options: { masters?: number; replicas?: 0 | 1; password?: string } = {}): Promise<TestRedisCluster> {
+  static async start(
+    options: { masters?: number; replicas?: 0 | 1; password?: string } = {},
+  ): Promise<TestRedisCluster> {
     const replicas = options.replicas ?? 1;
     const count = (options.masters ?? 3) * (1 + replicas);
     const servers = await Promise.all(
@@ -158,10 +160,15 @@ export class TestRedisCluster {
     await this.waitUntilHealthy();
   }
 
-  /** SIGSTOPs the master on `port` (its sockets stay open, nothing answers) and waits until its replica serves its slots. */
-  async pauseMaster(port: number): Promise<void> {
+  /** SIGSTOPs the server on `port` (its sockets stay open, nothing answers); `bringBack` resumes it. */
+  pause(port: number): void {
     this.servers.get(port)!.pause();
     this.paused.add(port);
+  }
+
+  /** SIGSTOPs the master on `port` and waits until its replica serves its slots. */
+  async pauseMaster(port: number): Promise<void> {
+    this.pause(port);
     await waitFor(async () => !(await this.masterPorts()).includes(port), 30_000, `a replica to replace ${port}`);
     await this.waitUntilHealthy();
   }
