@@ -49,6 +49,13 @@ describe(SlotGroupedL2.name, () => {
     expect(commands.flatMap(keysOf).sort()).toEqual([...keys].sort());
   });
 
+  it('refuses a key without a slot group’s hash tag, naming it', async () => {
+    const { redis, commands } = recordingRedis();
+    const l2 = new SlotGroupedL2(redis, layout, 60_000, 1_000);
+    await expect(l2.get('bp:c:users:42')).rejects.toThrow('bp:c:users:42 is not an entry key of a slot group');
+    expect(commands).toEqual([]);
+  });
+
   it('knows the server time only once every group has seen its master’s clock, and gives the earliest', async () => {
     // Each group's master a second ahead of the previous group's: group 0 is the earliest.
     const groupOf = (args: string[]) => layout.markerPrefixes.indexOf(layout.markerPrefixOf(args[3]));

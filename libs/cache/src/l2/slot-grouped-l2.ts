@@ -1,4 +1,5 @@
 import type { RedisConnection } from '@app/redis';
+import { CacheArgumentError } from '../cache.errors';
 import type { KeyLayout } from '../keys';
 import { RedisL2, type L2Read, type L2Store, type L2Write } from './redis-l2';
 
@@ -24,11 +25,11 @@ export class SlotGroupedL2 implements L2Store {
     }
   }
 
-  get(key: string, tags?: readonly string[]): Promise<L2Read> {
+  async get(key: string, tags?: readonly string[]): Promise<L2Read> {
     return this.of(key).get(key, tags);
   }
 
-  getScripted(key: string): Promise<L2Read> {
+  async getScripted(key: string): Promise<L2Read> {
     return this.of(key).getScripted(key);
   }
 
@@ -41,7 +42,7 @@ export class SlotGroupedL2 implements L2Store {
     return reads;
   }
 
-  set(write: L2Write): Promise<boolean> {
+  async set(write: L2Write): Promise<boolean> {
     return this.of(write.key).set(write);
   }
 
@@ -54,7 +55,7 @@ export class SlotGroupedL2 implements L2Store {
     return written;
   }
 
-  setIfAbsent(write: L2Write): Promise<boolean> {
+  async setIfAbsent(write: L2Write): Promise<boolean> {
     return this.of(write.key).setIfAbsent(write);
   }
 
@@ -83,7 +84,10 @@ export class SlotGroupedL2 implements L2Store {
   }
 
   private of(key: string): RedisL2 {
-    return this.groups.get(this.keys.markerPrefixOf(key))!;
+    const group = this.groups.get(this.keys.markerPrefixOf(key));
+    // Every entry key comes from `KeyLayout.entry`; one without a group's hash tag is a bug, not a miss.
+    if (!group) throw new CacheArgumentError(`${key.slice(0, 200)} is not an entry key of a slot group`);
+    return group;
   }
 
   /** Runs `step` once per group of `keys`, with that group's key indexes, in parallel. */
