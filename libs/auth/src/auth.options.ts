@@ -57,7 +57,11 @@ export interface AuthModuleOptions {
      */
     syncMs?: number;
   };
-  /** How often revocations are re-read from Postgres (covers missed bus messages and Redis outages), ms. @default 2000 */
+  /**
+   * How often revocations are re-read from Postgres (covers missed bus
+   * messages), ms. While a configured Redis bus cannot deliver, and for 5 s
+   * after it came back, they are re-read at least every 500 ms. @default 2000
+   */
   revocationPollMs?: number;
 }
 

@@ -23,6 +23,7 @@ function fakeTable() {
     query: () => Promise.resolve([{ now: new Date() }]),
     createQueryBuilder: () => builder(),
     insert: () => Promise.resolve({}),
+    manager: { query: () => Promise.resolve([]) },
   };
   return { reads, repository: repository as unknown as Repository<RevocationEntity> };
 }
@@ -34,6 +35,8 @@ function fakeRedis() {
     enabled: true,
     isReady: false,
     subscriberReady: false,
+    subscribe: () => Promise.resolve(),
+    unsubscribe: () => Promise.resolve(),
     onStateChange: (l: typeof listener) => {
       listener = l;
       return () => undefined;
@@ -97,6 +100,50 @@ describe(RevocationService.name, () => {
       table.reads.shift()!.answer([]);
       await settle();
       expect(service.isRevoked(token)).toBe(false);
+      await service.onApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('reads Postgres every 500 ms while the bus cannot deliver and for 5 s after it is back, else every revocationPollMs', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const table = fakeTable();
+      const { redis, emit } = fakeRedis();
+      const up = redis as { subscriberReady: boolean };
+      up.subscriberReady = true;
+      const service = new RevocationService(table.repository, { jwt: {}, revocationPollMs: 2_000 }, redis);
+      const boot = service.onApplicationBootstrap();
+      await settle();
+      table.reads.shift()!.answer([]);
+      await boot;
+      /** Advances the clock by `ms` and answers the reads it started: how many. */
+      const readsWithin = async (ms: number): Promise<number> => {
+        let reads = 0;
+        for (let t = 0; t < ms; t += 100) {
+          jest.advanceTimersByTime(100);
+          await settle();
+          for (; table.reads.length > 0; reads++) table.reads.shift()!.answer([]);
+          await settle();
+        }
+        return reads;
+      };
+
+      // The bus listens: the regular interval.
+      expect(await readsWithin(4_000)).toBe(2);
+      // Redis is lost: the bus cannot deliver, Postgres is the only path.
+      up.subscriberReady = false;
+      emit('down');
+      expect(await readsWithin(2_000)).toBe(4);
+      // Back: a full reload at once, then the short interval while the subscription settles, then the regular one.
+      up.subscriberReady = true;
+      emit('ready');
+      await settle();
+      expect(table.reads.map((r) => r.full)).toEqual([true]);
+      table.reads.shift()!.answer([]);
+      expect(await readsWithin(5_000)).toBeGreaterThanOrEqual(9);
+      expect(await readsWithin(4_000)).toBe(2);
       await service.onApplicationShutdown();
     } finally {
       jest.useRealTimers();

@@ -28,6 +28,16 @@ const PURGE_EVERY_MS = 5 * 60_000;
  */
 const MAX_STALE_MS = 60_000;
 
+/**
+ * While the bus cannot deliver (Redis down, or not subscribed), and for
+ * `SETTLE_MS` after it came back (a subscription can lag the connection's
+ * return by a few milliseconds), Postgres is read at least this often: the
+ * bound on how late another instance refuses a revoked token is then this
+ * interval, not `revocationPollMs`.
+ */
+const UNCOVERED_POLL_MS = 500;
+const SETTLE_MS = 5_000;
+
 /** How long ended sessions stay in Postgres. */
 const ENDED_SESSION_RETENTION = '1 day';
 
@@ -57,6 +67,10 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
   /** Database time from which the next poll reads. */
   private since?: Date;
   private lastPurge = 0;
+  /** `performance.now()` when the last poll started. */
+  private lastPollAt = 0;
+  /** `performance.now()` until which polls run every `UNCOVERED_POLL_MS` although the bus listens. */
+  private settlingUntil = 0;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   /** A reload was asked for while a poll ran; that poll may have read before the missed revocations committed. */
@@ -113,14 +127,17 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     if (this.redis && this.bus) {
       // After a reconnect, bus messages may have been missed: read Postgres again.
       this.unwatch = this.redis.onStateChange((event) => {
-        if (event === 'ready') this.refresh('reconnect');
-        else {
+        if (event === 'ready') {
+          this.settlingUntil = performance.now() + SETTLE_MS;
+          this.refresh('reconnect');
+        } else {
           this.epoch++;
           this.busCovers = false;
         }
       });
     }
-    this.timer = setInterval(() => this.refresh('poll'), this.options.revocationPollMs);
+    const tick = Math.min(this.options.revocationPollMs, UNCOVERED_POLL_MS);
+    this.timer = setInterval(() => this.tick(tick), tick);
     this.timer.unref();
     await this.bus?.subscribe().catch((e: unknown) => this.logger.warn(`auth bus: ${String(e)}`));
     await this.poll();
@@ -133,6 +150,18 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     this.reloadPending = false;
     while (this.running) await this.running;
     await this.bus?.unsubscribe();
+  }
+
+  /**
+   * Polls when one is due: every `revocationPollMs` while the bus listens
+   * (or when there is none: Redis not configured), every `tick` while a
+   * configured bus cannot deliver or has just come back.
+   */
+  private tick(tick: number): void {
+    const uncovered = this.bus !== undefined && (!this.bus.listening || performance.now() < this.settlingUntil);
+    const interval = uncovered ? tick : this.options.revocationPollMs;
+    // Half a tick of slack: timers fire a little early or late, and a poll due now must not wait a whole tick.
+    if (performance.now() - this.lastPollAt + tick / 2 >= interval) this.refresh('poll');
   }
 
   /**
@@ -159,6 +188,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
 
   /** Reads new revocations (all unexpired ones when `since` is unset) and prunes expired ones. */
   private async poll(): Promise<void> {
+    this.lastPollAt = performance.now();
     const epoch = this.epoch;
     const listening = this.bus?.listening ?? false;
     try {
