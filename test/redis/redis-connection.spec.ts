@@ -153,6 +153,21 @@ describe(RedisConnection.name, () => {
     expect((error as Error).message).not.toContain('s3cret');
   });
 
+  it('pointed as a cluster at a node without cluster support, serves without it and says why', async () => {
+    const { moduleRef, redis } = await connection({
+      cluster: { nodes: [{ host: '127.0.0.1', port: server.port }] },
+      connectTimeoutMs: 500,
+    });
+    try {
+      expect(redis.isReady).toBe(false);
+      await expect(redis.ping()).rejects.toThrow(
+        /no slot map: no configured node answered as a cluster node \(.*cluster support disabled/,
+      );
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('opens no connection and hands out no client without a URL', async () => {
     const { moduleRef, redis } = await connection({});
     expect(redis.enabled).toBe(false);

@@ -402,7 +402,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   /** Every master of the slot map answers a `PING` (one that does not rejects). */
   private async pingMasters(): Promise<void> {
     const nodes = await this.nodes();
-    if (nodes.length === 0) throw new Error('the cluster has no master');
+    if (nodes.length === 0) {
+      // No slot map yet: the nodes were never reached, or answered as no cluster does.
+      const why = this.firstError ? ` (${this.redact(describeError(this.firstError))})` : '';
+      throw new Error(`no slot map: no configured node answered as a cluster node${why}`);
+    }
     await Promise.all(nodes.map((node) => node.ping()));
   }
 
