@@ -60,6 +60,9 @@ describe('CompletionCache', () => {
   beforeEach(async () => {
     provider = new CountingProvider();
     await cluster.instances[0].cache.namespace('ai').clear();
+    // The late-write guard refuses a value whose read ran in the clear's millisecond
+    // (Redis time is in ms): the first load of a test must read after it.
+    await new Promise((resolve) => setTimeout(resolve, 3));
   });
 
   it('answers a repeated request from the cache, on either instance, and counts what it saved', async () => {
