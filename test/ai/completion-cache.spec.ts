@@ -9,7 +9,12 @@ import {
   type CompletionResult,
   type TokenSink,
 } from '@app/ai';
-import { startCacheCluster, type CacheCluster, type CacheInstance } from '../support/cache-instance';
+import {
+  pastInvalidationMs,
+  startCacheCluster,
+  type CacheCluster,
+  type CacheInstance,
+} from '../support/cache-instance';
 
 /** A provider that counts its calls, answers from the last message after `latencyMs`, and fails on demand. */
 class CountingProvider implements AiProvider {
@@ -60,9 +65,7 @@ describe('CompletionCache', () => {
   beforeEach(async () => {
     provider = new CountingProvider();
     await cluster.instances[0].cache.namespace('ai').clear();
-    // The late-write guard refuses a value whose read ran in the clear's millisecond
-    // (Redis time is in ms): the first load of a test must read after it.
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    await pastInvalidationMs(); // the first load of a test must read after the clear's millisecond
   });
 
   it('answers a repeated request from the cache, on either instance, and counts what it saved', async () => {

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { startCacheCluster, type CacheCluster } from '../support/cache-instance';
+import { pastInvalidationMs, startCacheCluster, type CacheCluster } from '../support/cache-instance';
 import { createSchema, openPeer, QcBoardroom, QcMembership, QcUser, type Peer } from './query-cache.fixtures';
 
 /**
@@ -33,6 +33,7 @@ describe('QueryCache read-after-write across instances (Postgres)', () => {
 
   /** Warms B's cache and checks that the warm reads are hits (no new SELECT). */
   async function warm(id: number): Promise<void> {
+    await pastInvalidationMs();
     await users(b).findOneBy({ id });
     await page(b);
     await users(b).count();
@@ -103,6 +104,7 @@ describe('QueryCache read-after-write across instances (Postgres)', () => {
     const room = await a.dataSource.getRepository(QcBoardroom).save({ title: 'Cascade' });
     const [p, q, r] = await people.save(['P', 'Q', 'R'].map((name) => people.create({ name, email: `${name}@x` })));
     await a.dataSource.getRepository(QcMembership).save([p, q, r].map((u) => ({ boardroomId: room.id, userId: u.id })));
+    await pastInvalidationMs();
     // Reads of memberships only: no user row is part of them, so only the cascade links them to the deletes.
     const members = async () =>
       (await b.qc.cached(b.dataSource.getRepository(QcMembership)).findBy({ boardroomId: room.id }))
@@ -151,6 +153,7 @@ describe('QueryCache read-after-write across instances (Postgres)', () => {
   it('returns entity instances from the cache, and a cache hit sends no SELECT', async () => {
     const repo = a.dataSource.getRepository(QcUser);
     const u = await repo.save(repo.create({ name: 'Inst', email: 'inst@x' }));
+    await pastInvalidationMs();
     const first = await users(b).findOneBy({ id: u.id });
     const selects = b.logger.selects.length;
     const hit = await users(b).findOneBy({ id: u.id });

@@ -1,7 +1,7 @@
 import { PostgresInvalidationChannel } from '@app/query-cache';
 import { waitFor } from '../support/free-port';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { startCacheCluster, type CacheCluster } from '../support/cache-instance';
+import { pastInvalidationMs, startCacheCluster, type CacheCluster } from '../support/cache-instance';
 import { createSchema, openPeer, QcUser, type Peer } from './query-cache.fixtures';
 
 /**
@@ -77,6 +77,7 @@ describe('Read-after-write across instances while Redis is down (Postgres LISTEN
       await createSchema(pair.a.dataSource);
       const repo = pair.a.dataSource.getRepository(QcUser);
       const user = await repo.save(repo.create({ name: 'v0', email: 'v@x' }));
+      await pastInvalidationMs();
       const [ca, cb] = pair.cluster.instances.map((i) => i.cache.namespace('api'));
       await ca.set('k', 'v0');
       await ca.set('m', 'v0');
@@ -180,6 +181,7 @@ describe('Read-after-write across instances while Redis is down (Postgres LISTEN
     try {
       const repo = pair.a.dataSource.getRepository(QcUser);
       const user = await repo.save(repo.create({ name: 'kept', email: 'k@x' }));
+      await pastInvalidationMs();
       await users(pair.b).findOneBy({ id: user.id });
       await killRedis(pair);
       await pair.channels[1].stop(); // B's channel gone too: its barrier cannot pass
@@ -197,6 +199,7 @@ describe('Read-after-write across instances while Redis is down (Postgres LISTEN
     try {
       const repo = pair.a.dataSource.getRepository(QcUser);
       const user = await repo.save(repo.create({ name: 'old', email: 'o@x' }));
+      await pastInvalidationMs();
       expect((await users(pair.b).findOneBy({ id: user.id }))?.name).toBe('old');
       await killRedis(pair);
       await repo.update(user.id, { name: 'new' });

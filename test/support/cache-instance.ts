@@ -75,3 +75,11 @@ export async function startCacheCluster(count: number, options: CacheModuleOptio
     },
   };
 }
+
+/**
+ * Waits past the current millisecond of Redis's clock. A write's invalidation
+ * is stamped with Redis's millisecond, and the late-write guard refuses to
+ * cache a value read in that millisecond (the safe side): a test that needs a
+ * read right after a write or a clear to be cached waits for this first.
+ */
+export const pastInvalidationMs = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3));
