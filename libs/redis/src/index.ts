@@ -11,6 +11,7 @@ export type { RedisClusterClient } from './cluster-client';
 export type { RedisClusterOptions, RedisModuleOptions, RedisSentinelOptions } from './redis.options';
 export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 export { withDeadline } from './deadline';
+export { redisScript, sendScript, type RedisScript } from './redis-script';
 export { redactRedisUrl, hasPassword } from './redis-url';
 export { reconnectDelay } from './reconnect-strategy';
 export { BackgroundScope } from './background-scope';

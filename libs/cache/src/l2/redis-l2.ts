@@ -1,5 +1,4 @@
-import { sendRaw, type RedisConnection } from '@app/redis';
-import { createHash } from 'node:crypto';
+import { redisScript, sendRaw, sendScript, type RedisConnection, type RedisScript } from '@app/redis';
 import { formatEnvelope, parseEnvelope, type Envelope } from './envelope';
 import { MarkerReadBatch, type MarkerReply } from './marker-read-batch';
 import { ServerClock } from './server-clock';
@@ -57,25 +56,19 @@ export interface L2Store {
   serverNow(): number | undefined;
 }
 
-interface Script {
-  source: string;
-  sha: string;
-}
-
 /**
  * How long a server time seen in a script reply is trusted for estimates; past
  * it, the next read runs the script (which returns the time again).
  */
 const CLOCK_MAX_AGE_MS = 1_000;
 
-const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 const SCRIPTS = {
-  get: script(GET_SCRIPT),
-  getMany: script(GET_MANY_SCRIPT),
-  set: script(SET_SCRIPT),
-  setMany: script(SET_MANY_SCRIPT),
-  del: script(DELETE_SCRIPT),
-  tags: script(INVALIDATE_TAGS_SCRIPT),
+  get: redisScript(GET_SCRIPT),
+  getMany: redisScript(GET_MANY_SCRIPT),
+  set: redisScript(SET_SCRIPT),
+  setMany: redisScript(SET_MANY_SCRIPT),
+  del: redisScript(DELETE_SCRIPT),
+  tags: redisScript(INVALIDATE_TAGS_SCRIPT),
 };
 
 /**
@@ -280,17 +273,8 @@ export class RedisL2 implements L2Store {
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (restart, SCRIPT FLUSH). */
-  private eval(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    // Raw arguments through sendCommand: the typed evalSha copies and re-parses them on every call.
-    const command = ['EVALSHA', s.sha, String(keys.length), ...keys, ...args];
-    return this.redis.run(async (client) => {
-      try {
-        return await sendRaw(client, command, keys[0]);
-      } catch (error) {
-        if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-        return sendRaw(client, ['EVAL', s.source, ...command.slice(2)], keys[0]);
-      }
-    });
+  private eval(s: RedisScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.redis.run((client) => sendScript(client, s, keys, args));
   }
 }
 

@@ -1,5 +1,4 @@
-import { sendRaw, type RedisConnection } from '@app/redis';
-import { createHash } from 'node:crypto';
+import { redisScript, sendScript, type RedisConnection, type RedisScript } from '@app/redis';
 
 // Every key a script touches is in KEYS (KEYS[1] the lock, KEYS[2] its fence
 // counter: one Cluster slot through their hash tag, see KeyLayout.lock).
@@ -25,31 +24,17 @@ return 0`;
 export const RELEASE_LOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** A script with its SHA-1 (for EVALSHA). */
-export interface LockScript {
-  source: string;
-  sha: string;
-}
+/** A lock script with its SHA-1 (for EVALSHA). */
+export type LockScript = RedisScript;
 
-export const lockScript = (source: string): LockScript => ({
-  source,
-  sha: createHash('sha1').update(source).digest('hex'),
-});
+export const lockScript = redisScript;
 
-/** EVALSHA under the connection's deadline, falling back to EVAL when Redis lost its script cache. */
+/** The script under the connection's deadline (see `sendScript`). */
 export function runLockScript(
   redis: RedisConnection,
   script: LockScript,
   keys: readonly string[],
   args: readonly string[],
 ): Promise<unknown> {
-  const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
-  return redis.run(async (client) => {
-    try {
-      return await sendRaw(client, command, keys[0]);
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return sendRaw(client, ['EVAL', script.source, ...command.slice(2)], keys[0]);
-    }
-  });
+  return redis.run((client) => sendScript(client, script, keys, args));
 }
