@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@app/redis';
+import { ErrorReply } from '@redis/client';
+import { randomBytes } from 'node:crypto';
+import { redisScript, sendScript, type RedisConnection } from '@app/redis';
 
 /** What `@nestjs/throttler` expects back from a storage (times in seconds). */
 export interface CounterRecord {
@@ -13,14 +15,16 @@ export interface CounterRecord {
 interface Window {
   readonly redisKey: string;
   readonly ttlMs: number;
+  /** This instance's field in the window's Redis hash: its id and this window's generation. */
+  readonly field: string;
   /** Local time the window ends; aligned to the Redis key's PTTL after each sync. */
   endsAt: number;
-  /** The shared total at the last sync: every instance's hits, ours included. */
+  /** Our hits in this window, all of them (sent or not). */
+  hits: number;
+  /** The shared total at the last sync: every instance's hits, `acked` of ours included. */
   shared: number;
-  /** Our hits on their way to Redis (one sync in flight). */
-  sending: number;
-  /** Our hits since, not sent yet. */
-  unsent: number;
+  /** Our hits that `shared` includes: the count the last acknowledged sync sent. */
+  acked: number;
   blockedUntil: number;
 }
 
@@ -29,15 +33,41 @@ const MAX_BATCH = 1_000;
 /** How often windows that ended are dropped from memory. */
 const SWEEP_MS = 5_000;
 
+/**
+ * One window's sync: KEYS[1] is the window's hash, field `n` the shared
+ * total and one field per instance window (ARGV[1]) its own count so far.
+ * ARGV[2] is that count (absolute), ARGV[3] the window's length, ARGV[4] the
+ * count the instance's last acknowledged sync sent (0 before any).
+ *
+ * Absolute counts make a sync idempotent: a sync that missed its deadline
+ * but ran, then sent again with the hits counted since, adds only those.
+ * When the instance's field is gone although a sync was acknowledged, the
+ * window ended in Redis (the key expired): only the hits since that sync
+ * may belong to the new window, and only they are added.
+ */
+const SYNC_SCRIPT = redisScript(`
+local hits = tonumber(ARGV[2])
+local before = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[4])
+if hits > before then
+  redis.call('HINCRBY', KEYS[1], 'n', hits - before)
+  redis.call('HSET', KEYS[1], ARGV[1], hits)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3], 'NX')
+return {tonumber(redis.call('HGET', KEYS[1], 'n') or '0'), redis.call('PTTL', KEYS[1])}`);
+
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 /**
  * Fixed-window counters counted in memory and shared through Redis in
  * batches. A hit is decided locally, against the shared total read at the
  * last sync plus this instance's hits since, so no request waits on Redis.
- * Every `syncMs` the hits counted since are added to the Redis counters
- * (`INCRBY`, `PEXPIRE NX`, `PTTL` in one `MULTI` per key: each key is its own
- * slot, so this works on Redis Cluster) and the totals read back.
+ * Every `syncMs` each window with new hits runs `SYNC_SCRIPT` (one key per
+ * call, so this works on Redis Cluster; the calls of a sync share one round
+ * trip), which stores this instance's count and reads the total back.
+ *
+ * A sync is idempotent: it sends this instance's count so far, not the hits
+ * since the last sync, so one that missed its deadline but ran on Redis
+ * (a slow or paused server) is not counted again when the next one sends.
  *
  * Bound: an instance syncs the windows it counted hits in, so another
  * instance's hits reach its decisions at the first sync after a hit of its
@@ -53,6 +83,9 @@ export class SharedCounters {
   private readonly windows = new Map<string, Window>();
   private readonly dirty = new Set<Window>();
   private readonly timer?: NodeJS.Timeout;
+  /** This instance in the windows' hashes; with `generation`, one field per window it counted. */
+  private readonly instance = randomBytes(6).toString('base64url');
+  private generation = 0;
   private syncing?: Promise<void>;
   private lastSweep = Date.now();
   private failing = false;
@@ -74,12 +107,13 @@ export class SharedCounters {
     if (window && window.blockedUntil > now) return blocked(window, limit, now);
     if (!window || now >= window.endsAt) {
       if (window) this.dirty.delete(window);
-      window = { redisKey, ttlMs, endsAt: now + ttlMs, shared: 0, sending: 0, unsent: 0, blockedUntil: 0 };
+      const field = `${this.instance}:${(this.generation++).toString(36)}`;
+      window = { redisKey, ttlMs, field, endsAt: now + ttlMs, hits: 0, shared: 0, acked: 0, blockedUntil: 0 };
       this.windows.set(key, window);
     }
-    window.unsent++;
+    window.hits++;
     if (this.timer) this.dirty.add(window);
-    const hits = window.shared + window.sending + window.unsent;
+    const hits = total(window);
     if (hits > limit) {
       window.blockedUntil = now + blockMs;
       return blocked(window, limit, now);
@@ -87,7 +121,7 @@ export class SharedCounters {
     return { totalHits: hits, timeToExpire: seconds(window.endsAt - now), isBlocked: false, timeToBlockExpire: 0 };
   }
 
-  /** Sends the hits counted since the last sync and reads the totals back (one round trip per batch). */
+  /** Sends the counts of the windows with new hits and reads the totals back (one round trip per batch). */
   sync(): Promise<void> {
     this.syncing ??= this.syncBatch().finally(() => (this.syncing = undefined));
     return this.syncing;
@@ -108,39 +142,53 @@ export class SharedCounters {
     const redis = this.redis;
     if (!redis?.available || this.dirty.size === 0) return;
     const batch: Window[] = [];
+    const started = Date.now();
     for (const window of this.dirty) {
       this.dirty.delete(window);
-      window.sending = window.unsent;
-      window.unsent = 0;
+      // A window that ended here stays out: its count could land in the next window's key.
+      if (window.endsAt <= started) continue;
       batch.push(window);
       if (batch.length === MAX_BATCH) break;
     }
+    if (batch.length === 0) return;
+    const sent = batch.map((w) => w.hits);
     try {
       const replies = await redis.run((client) =>
         Promise.all(
-          batch.map((w) =>
-            client.multi().incrBy(w.redisKey, w.sending).pExpire(w.redisKey, w.ttlMs, 'NX').pTTL(w.redisKey).exec(),
+          batch.map((w, i) =>
+            sendScript<[number, number]>(
+              client,
+              SYNC_SCRIPT,
+              [w.redisKey],
+              [w.field, String(sent[i]), String(w.ttlMs), String(w.acked)],
+            ).catch(refusal),
           ),
         ),
       );
       const now = Date.now();
+      let refused: ErrorReply | undefined;
       batch.forEach((window, i) => {
-        const [total, , pttl] = replies[i] as unknown as [number, number, number];
-        window.shared = total;
-        window.sending = 0;
+        const reply = replies[i];
+        if (reply instanceof ErrorReply) {
+          // This key only (e.g. a counter of another format): the others' syncs stand.
+          refused = reply;
+          if (window.endsAt > now) this.dirty.add(window);
+          return;
+        }
+        const [shared, pttl] = reply;
+        window.shared = shared;
+        window.acked = sent[i];
         if (pttl > 0) window.endsAt = now + pttl;
       });
+      if (refused) throw refused;
       if (this.failing) this.logger.log('rate limits shared through Redis again');
       this.failing = false;
     } catch (error) {
       if (!this.failing) this.logger.warn(`rate limits counted per instance until Redis answers: ${String(error)}`);
       this.failing = true;
+      // Sent again, whole, at the next sync: what Redis already applied is not added twice.
       const now = Date.now();
-      for (const window of batch) {
-        window.unsent += window.sending;
-        window.sending = 0;
-        if (window.endsAt > now) this.dirty.add(window);
-      }
+      for (const window of batch) if (window.endsAt > now) this.dirty.add(window);
     }
   }
 
@@ -149,7 +197,7 @@ export class SharedCounters {
     if (now - this.lastSweep < SWEEP_MS) return;
     this.lastSweep = now;
     for (const [key, window] of this.windows) {
-      if (window.endsAt <= now && window.blockedUntil <= now && window.sending === 0) {
+      if (window.endsAt <= now && window.blockedUntil <= now) {
         this.windows.delete(key);
         this.dirty.delete(window);
       }
@@ -157,9 +205,20 @@ export class SharedCounters {
   }
 }
 
+/** A reply Redis refused (the command ran, or was refused, on a healthy server) stays that one window's failure. */
+function refusal(error: unknown): ErrorReply {
+  if (error instanceof ErrorReply) return error;
+  throw error;
+}
+
+/** The hits a decision counts: the shared total at the last sync, and ours since. */
+function total(window: Window): number {
+  return window.shared + window.hits - window.acked;
+}
+
 function blocked(window: Window, limit: number, now: number): CounterRecord {
   return {
-    totalHits: Math.max(limit + 1, window.shared + window.sending + window.unsent),
+    totalHits: Math.max(limit + 1, total(window)),
     timeToExpire: seconds(window.endsAt - now),
     isBlocked: true,
     timeToBlockExpire: seconds(window.blockedUntil - now),
