@@ -9,42 +9,39 @@ interface Flushable {
   flush(): Promise<void>;
 }
 
-/** Calls per command since the last `CONFIG RESETSTAT`, from Redis's own `INFO commandstats`. */
-async function commandCalls(url: string): Promise<Record<string, number>> {
-  const client = createClient({ url });
+const newClient = (url: string) => createClient({ url });
+
+/** `call` on a client of its own, connected to `url` for the call. */
+async function onRedis<T>(url: string, call: (client: ReturnType<typeof newClient>) => Promise<T>): Promise<T> {
+  const client = newClient(url);
   await client.connect();
   try {
-    const calls: Record<string, number> = {};
-    for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      calls[match[1]] = Number(match[2]);
-    }
-    return calls;
+    return await call(client);
   } finally {
     await client.close();
   }
 }
 
-async function resetStats(url: string): Promise<void> {
-  const client = createClient({ url });
-  await client.connect();
-  await client.configResetStat();
-  await client.close();
+/** Calls per command since the last `CONFIG RESETSTAT`, from Redis's own `INFO commandstats`. */
+async function commandCalls(url: string): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {};
+  const info = await onRedis(url, (c) => c.info('commandstats'));
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2]);
+  return calls;
 }
+
+const resetStats = (url: string) => onRedis(url, (c) => c.configResetStat());
 
 const ADMIN_COMMANDS = new Set(['info', 'config|resetstat', 'config', 'client|setinfo', 'hello', 'client|setname']);
 /** The sync script and the commands it runs (Redis counts those too). */
-const SYNC_COMMANDS = new Set(['evalsha', 'eval', 'hget', 'hincrby', 'hset', 'pexpire', 'pttl']);
+const SYNC_COMMANDS = new Set(['evalsha', 'eval', 'type', 'hget', 'hincrby', 'hset', 'pexpire', 'pttl']);
 
 /** Every window's shared total under the app's prefix. */
 async function sharedTotals(url: string, prefix: string): Promise<number[]> {
-  const client = createClient({ url });
-  await client.connect();
-  try {
-    const keys = await client.keys(`${prefix}:rl:default:*`);
-    return (await Promise.all(keys.map((k) => client.hGet(k, 'n')))).map(Number);
-  } finally {
-    await client.close();
-  }
+  return onRedis(url, async (c) => {
+    const keys = await c.keys(`${prefix}:rl:default:*`);
+    return (await Promise.all(keys.map((k) => c.hGet(k, 'n')))).map(Number);
+  });
 }
 
 /**
@@ -61,6 +58,8 @@ describe('General rate limit shared in batches', () => {
   beforeAll(async () => {
     pair = await startAuthPair({
       THROTTLE_LIMIT: '30',
+      // Each test registers and logs in a user of its own: more than the default 10 per IP.
+      THROTTLE_AUTH_LIMIT: '100',
       THROTTLE_TTL: '60',
       // Long enough that the test, not the timer, decides when counts are shared.
       THROTTLE_SYNC_MS: '60000',
@@ -176,12 +175,40 @@ describe('General rate limit shared in batches', () => {
     await waitFor(() => redis.available, 10_000, 'Redis to be available again');
     expect(await ping(a, token)).toBe(200);
     await flush(a);
-    const client = createClient({ url: pair.redis.url });
-    await client.connect();
-    const total = await client.hGet(`${pair.env.CACHE_PREFIX}:rl:default:{default:u:${user.id}}`, 'n');
-    await client.close();
-    expect(total).toBe('6');
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('6');
   });
+
+  it('adds only the hits since its last sync to a window that ended in Redis first', async () => {
+    const user = await a.client.register('ended-window');
+    const token = (await a.client.login(user.email, user.password)).accessToken;
+    for (let i = 0; i < 4; i++) expect(await ping(a, token)).toBe(200);
+    await flush(a);
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('4');
+    // Redis's window ends (the key expires) while this instance's has a moment to go.
+    await onRedis(pair.redis.url, (c) => c.del(windowKey(user.id)));
+    for (let i = 0; i < 2; i++) expect(await ping(a, token)).toBe(200);
+    await flush(a);
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('2');
+  });
+
+  it('takes over a counter of the earlier format (a string INCRBY wrote) with its total and TTL', async () => {
+    const user = await a.client.register('earlier-format');
+    const token = (await a.client.login(user.email, user.password)).accessToken;
+    await onRedis(pair.redis.url, (c) => c.set(windowKey(user.id), '7', { expiration: { type: 'PX', value: 40_000 } }));
+    for (let i = 0; i < 3; i++) expect(await ping(a, token)).toBe(200);
+    await flush(a);
+    const [type, total, ttl] = await onRedis(pair.redis.url, (c) =>
+      Promise.all([c.type(windowKey(user.id)), c.hGet(windowKey(user.id), 'n'), c.pTTL(windowKey(user.id))]),
+    );
+    expect({ type, total }).toEqual({ type: 'hash', total: '10' });
+    expect(ttl).toBeGreaterThan(30_000);
+    expect(ttl).toBeLessThanOrEqual(40_000);
+  });
+
+  /** The general limit's window of a user in Redis. */
+  function windowKey(userId: string): string {
+    return `${pair.env.CACHE_PREFIX}:rl:default:{default:u:${userId}}`;
+  }
 
   async function timedRequests(instance: AuthInstance, token: string, n: number) {
     const statuses: number[] = [];

@@ -1,7 +1,6 @@
 export { RedisModule } from './redis.module';
 export {
   RedisConnection,
-  sendRaw,
   type RedisClient,
   type RedisCommander,
   type RedisConnectionEvent,
@@ -11,7 +10,7 @@ export type { RedisClusterClient } from './cluster-client';
 export type { RedisClusterOptions, RedisModuleOptions, RedisSentinelOptions } from './redis.options';
 export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 export { withDeadline } from './deadline';
-export { redisScript, sendScript, type RedisScript } from './redis-script';
+export { redisScript, sendRaw, sendScript, type RedisScript } from './raw-command';
 export { redactRedisUrl, hasPassword } from './redis-url';
 export { reconnectDelay } from './reconnect-strategy';
 export { BackgroundScope } from './background-scope';

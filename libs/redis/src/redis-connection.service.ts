@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { BackgroundScope } from './background-scope';
 import { CLOSE_TIMEOUT_MS } from './redis.constants';
 import { withDeadline } from './deadline';
+import { sendRaw, sendScript, type RedisScript } from './raw-command';
 import { RedisNotConfiguredError, RedisUnavailableError } from './redis.errors';
 import { REDIS_OPTIONS_TOKEN } from './redis.module-definition';
 import { resolveRedisOptions, type RedisModuleOptions, type ResolvedRedisOptions } from './redis.options';
@@ -193,6 +194,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
    */
   command<T = unknown>(args: readonly string[], key?: string): Promise<T> {
     return this.run((client) => sendRaw<T>(client, args, key));
+  }
+
+  /** A Lua script under the deadline (as `run`), routed by `keys[0]` (see `sendScript`). */
+  script<T = unknown>(script: RedisScript, keys: readonly string[], args: readonly string[]): Promise<T> {
+    return this.run((client) => sendScript<T>(client, script, keys, args));
   }
 
   /**
@@ -756,16 +762,6 @@ function parseInfo(text: string): Record<string, string> {
     if (at > 0 && !line.startsWith('#')) result[line.slice(0, at)] = line.slice(at + 1);
   }
   return result;
-}
-
-/**
- * A raw command on either client: a cluster routes it by `key` (no key: any
- * master); raw commands here are writes, scripts or reads that must see the
- * latest write, so never a replica.
- */
-export function sendRaw<T>(client: RedisCommander, args: readonly string[], key?: string): Promise<T> {
-  if ('masters' in client) return client.sendCommand<T>(key, false, args as string[]);
-  return client.sendCommand<T>(args);
 }
 
 /** `close()` waits for pending replies; past the deadline the socket is dropped. */

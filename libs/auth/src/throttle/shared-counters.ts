@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { ErrorReply } from '@redis/client';
 import { randomBytes } from 'node:crypto';
 import { redisScript, sendScript, type RedisConnection } from '@app/redis';
 
@@ -43,9 +42,18 @@ const SWEEP_MS = 5_000;
  * but ran, then sent again with the hits counted since, adds only those.
  * When the instance's field is gone although a sync was acknowledged, the
  * window ended in Redis (the key expired): only the hits since that sync
- * may belong to the new window, and only they are added.
+ * may belong to the new window, and only they are added. A counter of the
+ * earlier format (a string `INCRBY` wrote) becomes the hash's total, with
+ * its TTL: after an upgrade the window keeps what it had counted.
  */
 const SYNC_SCRIPT = redisScript(`
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  local total = redis.call('GET', KEYS[1])
+  local ttl = redis.call('PTTL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'n', total)
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
 local hits = tonumber(ARGV[2])
 local before = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[4])
 if hits > before then
@@ -161,26 +169,17 @@ export class SharedCounters {
               SYNC_SCRIPT,
               [w.redisKey],
               [w.field, String(sent[i]), String(w.ttlMs), String(w.acked)],
-            ).catch(refusal),
+            ),
           ),
         ),
       );
       const now = Date.now();
-      let refused: ErrorReply | undefined;
       batch.forEach((window, i) => {
-        const reply = replies[i];
-        if (reply instanceof ErrorReply) {
-          // This key only (e.g. a counter of another format): the others' syncs stand.
-          refused = reply;
-          if (window.endsAt > now) this.dirty.add(window);
-          return;
-        }
-        const [shared, pttl] = reply;
+        const [shared, pttl] = replies[i];
         window.shared = shared;
         window.acked = sent[i];
         if (pttl > 0) window.endsAt = now + pttl;
       });
-      if (refused) throw refused;
       if (this.failing) this.logger.log('rate limits shared through Redis again');
       this.failing = false;
     } catch (error) {
@@ -203,12 +202,6 @@ export class SharedCounters {
       }
     }
   }
-}
-
-/** A reply Redis refused (the command ran, or was refused, on a healthy server) stays that one window's failure. */
-function refusal(error: unknown): ErrorReply {
-  if (error instanceof ErrorReply) return error;
-  throw error;
 }
 
 /** The hits a decision counts: the shared total at the last sync, and ours since. */

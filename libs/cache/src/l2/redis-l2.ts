@@ -1,4 +1,4 @@
-import { redisScript, sendRaw, sendScript, type RedisConnection, type RedisScript } from '@app/redis';
+import { redisScript, sendRaw, type RedisConnection } from '@app/redis';
 import { formatEnvelope, parseEnvelope, type Envelope } from './envelope';
 import { MarkerReadBatch, type MarkerReply } from './marker-read-batch';
 import { ServerClock } from './server-clock';
@@ -160,11 +160,11 @@ export class RedisL2 implements L2Store {
   }
 
   async getScripted(key: string): Promise<L2Read> {
-    const [raw, newestMark, now] = (await this.eval(SCRIPTS.get, [key], [this.markerPrefix])) as [
-      string,
-      number,
-      number,
-    ];
+    const [raw, newestMark, now] = await this.redis.script<[string, number, number]>(
+      SCRIPTS.get,
+      [key],
+      [this.markerPrefix],
+    );
     this.clock.observe(now);
     return scriptedRead(raw, newestMark, now);
   }
@@ -172,7 +172,7 @@ export class RedisL2 implements L2Store {
   /** Reads several entries (in key order) in one script call: one round trip, whatever the count. */
   async getMany(keys: readonly string[]): Promise<L2Read[]> {
     if (keys.length === 0) return [];
-    const reply = (await this.eval(SCRIPTS.getMany, keys, [this.markerPrefix])) as Array<string | number>;
+    const reply = await this.redis.script<Array<string | number>>(SCRIPTS.getMany, keys, [this.markerPrefix]);
     const now = Number(reply[0]);
     this.clock.observe(now);
     return keys.map((_, i) => scriptedRead(String(reply[1 + 2 * i]), Number(reply[2 + 2 * i]), now));
@@ -181,7 +181,7 @@ export class RedisL2 implements L2Store {
   /** Stores the entry; false when refused because it was invalidated while loading. */
   async set(write: L2Write): Promise<boolean> {
     if (write.absent && write.notBefore > 0 && this.clock.fresh) return this.setIfAbsent(write);
-    const created = await this.eval(
+    const created = await this.redis.script(
       SCRIPTS.set,
       [write.key],
       [
@@ -215,7 +215,7 @@ export class RedisL2 implements L2Store {
         w.payload,
       );
     }
-    const created = await this.eval(
+    const created = await this.redis.script(
       SCRIPTS.setMany,
       writes.map((w) => w.key),
       args,
@@ -260,21 +260,16 @@ export class RedisL2 implements L2Store {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.eval(SCRIPTS.del, keys, [String(this.tombstoneMs)]);
+    if (keys.length > 0) await this.redis.script(SCRIPTS.del, keys, [String(this.tombstoneMs)]);
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
-    await this.eval(
+    await this.redis.script(
       SCRIPTS.tags,
       tags.map((t) => this.markerPrefix + t),
       [String(this.markerTtlMs)],
     );
-  }
-
-  /** EVALSHA, falling back to EVAL when Redis lost its script cache (restart, SCRIPT FLUSH). */
-  private eval(s: RedisScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return this.redis.run((client) => sendScript(client, s, keys, args));
   }
 }
 

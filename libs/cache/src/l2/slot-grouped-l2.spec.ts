@@ -1,4 +1,4 @@
-import type { RedisConnection } from '@app/redis';
+import { sendScript, type RedisConnection, type RedisCommander, type RedisScript } from '@app/redis';
 import { KeyLayout } from '../keys';
 import { SlotGroupedL2 } from './slot-grouped-l2';
 
@@ -14,6 +14,8 @@ function recordingRedis(now: (args: string[]) => number = () => 1_000_000) {
   const redis = {
     run: <T>(operation: (c: unknown) => Promise<T>) => operation(client),
     command: (args: string[]) => client.sendCommand(args),
+    script: (script: RedisScript, keys: string[], args: string[]) =>
+      sendScript(client as unknown as RedisCommander, script, keys, args),
   } as unknown as RedisConnection;
   return { redis, commands };
 }

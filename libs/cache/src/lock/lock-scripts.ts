@@ -1,5 +1,3 @@
-import { redisScript, sendScript, type RedisConnection, type RedisScript } from '@app/redis';
-
 // Every key a script touches is in KEYS (KEYS[1] the lock, KEYS[2] its fence
 // counter: one Cluster slot through their hash tag, see KeyLayout.lock).
 
@@ -23,18 +21,3 @@ return 0`;
 // Compare-and-delete: only the owner's token deletes. 1 deleted, 0 not ours (or gone).
 export const RELEASE_LOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
-
-/** A lock script with its SHA-1 (for EVALSHA). */
-export type LockScript = RedisScript;
-
-export const lockScript = redisScript;
-
-/** The script under the connection's deadline (see `sendScript`). */
-export function runLockScript(
-  redis: RedisConnection,
-  script: LockScript,
-  keys: readonly string[],
-  args: readonly string[],
-): Promise<unknown> {
-  return redis.run((client) => sendScript(client, script, keys, args));
-}

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@app/redis';
+import { redisScript, type RedisConnection } from '@app/redis';
 import { randomUUID } from 'node:crypto';
 import type { CacheStats } from '../cache-stats';
 import type { CircuitBreaker } from '../circuit-breaker';
@@ -7,13 +7,13 @@ import type { KeyLayout } from '../keys';
 import { DistributedLock, type Lease, type LockAttempt, type LockDefaults } from './distributed-lock';
 import { LockLease } from './lock-lease';
 import { lockName } from './lock-name';
-import { ACQUIRE_LOCK_SCRIPT, lockScript, RELEASE_LOCK_SCRIPT, RENEW_LOCK_SCRIPT, runLockScript } from './lock-scripts';
+import { ACQUIRE_LOCK_SCRIPT, RELEASE_LOCK_SCRIPT, RENEW_LOCK_SCRIPT } from './lock-scripts';
 import { LockWaiters } from './lock-waiters';
 
 const SCRIPTS = {
-  acquire: lockScript(ACQUIRE_LOCK_SCRIPT),
-  renew: lockScript(RENEW_LOCK_SCRIPT),
-  release: lockScript(RELEASE_LOCK_SCRIPT),
+  acquire: redisScript(ACQUIRE_LOCK_SCRIPT),
+  renew: redisScript(RENEW_LOCK_SCRIPT),
+  release: redisScript(RELEASE_LOCK_SCRIPT),
 };
 
 /** How long a lock's fence counter outlives its last acquisition (the clock floor covers an expired one). */
@@ -64,8 +64,7 @@ export class RedisLock extends DistributedLock {
     const sentAt = Date.now();
     let fence: number;
     try {
-      const reply = await runLockScript(
-        this.ctx.redis,
+      const reply = await this.ctx.redis.script(
         SCRIPTS.acquire,
         [keys.lock, keys.fence],
         [token, String(ttlMs), String(FENCE_TTL_MS)],
@@ -107,7 +106,7 @@ export class RedisLock extends DistributedLock {
 
   private async renew(key: string, lease: Lease, ttlMs: number): Promise<'held' | 'lost'> {
     try {
-      const reply = await runLockScript(this.ctx.redis, SCRIPTS.renew, [key], [lease.token, String(ttlMs)]);
+      const reply = await this.ctx.redis.script(SCRIPTS.renew, [key], [lease.token, String(ttlMs)]);
       this.ctx.breaker.success();
       return Number(reply) === 1 ? 'held' : 'lost';
     } catch (error) {
@@ -125,7 +124,7 @@ export class RedisLock extends DistributedLock {
       return false;
     }
     try {
-      deleted = Number(await runLockScript(this.ctx.redis, SCRIPTS.release, [key], [lease.token])) === 1;
+      deleted = Number(await this.ctx.redis.script(SCRIPTS.release, [key], [lease.token])) === 1;
       this.ctx.breaker.success();
     } catch (error) {
       this.ctx.breaker.failure();

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { sendRaw, type RedisCommander } from './redis-connection.service';
+import type { RedisCommander } from './redis-connection.service';
+
+/**
+ * A raw command on either client: a cluster routes it by `key` (no key: any
+ * master); raw commands here are writes, scripts or reads that must see the
+ * latest write, so never a replica.
+ */
+export function sendRaw<T>(client: RedisCommander, args: readonly string[], key?: string): Promise<T> {
+  if ('masters' in client) return client.sendCommand<T>(key, false, args as string[]);
+  return client.sendCommand<T>(args);
+}
 
 /** A Lua script with its SHA-1, sent by `sendScript`. */
 export interface RedisScript {
