@@ -99,4 +99,43 @@ describe('Request pipeline (compiled app, request logs on)', () => {
     // Without a token, the authenticated route is 401.
     expect((await app.send('GET', '/api/v1/ping/auth')).status).toBe(401);
   });
+
+  // The headers helmet sets for documents only (an API response that carried them would pay for nothing).
+  const DOCUMENT_ONLY = [
+    'cross-origin-opener-policy',
+    'origin-agent-cluster',
+    'x-dns-prefetch-control',
+    'x-download-options',
+    'x-permitted-cross-domain-policies',
+    'x-xss-protection',
+  ];
+
+  it('gives JSON responses, errors and 404s the API set of security headers, and the pages the full set', async () => {
+    for (const path of ['/api/v1/ping', '/api/v1/ping/auth', '/api/v1/nowhere']) {
+      const { res } = await fetchWithId(path);
+      const headers = Object.fromEntries(res.headers);
+      expect({ path, ...headers }).toMatchObject({
+        path,
+        'content-security-policy': "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+        'cross-origin-resource-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
+      for (const name of DOCUMENT_ONLY) expect({ path, [name]: headers[name] }).toEqual({ path });
+    }
+    for (const path of ['/docs', '/admin']) {
+      const { res } = await fetchWithId(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('content-security-policy')).not.toBe(
+        "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+      );
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      for (const name of DOCUMENT_ONLY)
+        expect({ path, [name]: res.headers.get(name) }).toEqual({ path, [name]: expect.any(String) });
+    }
+  });
 });

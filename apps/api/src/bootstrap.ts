@@ -14,7 +14,7 @@ import { applyHttpTimeouts } from './http/http-timeouts';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { buildDocument } from './http/openapi';
 import { clientErrorHandler } from './http/client-error';
-import { securityHeaderValues, usePageContentSecurityPolicies } from './http/security-headers';
+import { securityHeaderValues, usePageSecurityHeaders } from './http/security-headers';
 import { REQUEST_ID_HEADER, requestId } from './http/request-id';
 import { APP_LOG_DESTINATION, APP_PINO } from './logging/logging.module';
 import { PinoLoggerService } from './logging/pino-logger.service';
@@ -38,8 +38,8 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; message: string }> = {
 
 const frameworkLogger = new NestLogger('HttpRouting');
 
-/** The security headers of every response, resolved once (see `securityHeaderValues`). */
-const SECURITY = securityHeaderValues();
+/** The security headers of every response and what the pages add, resolved once (see `securityHeaderValues`). */
+const { api: SECURITY, document: DOCUMENT_SECURITY } = securityHeaderValues();
 
 /**
  * Answers Fastify's routing errors with the public `{ statusCode, error,
@@ -99,7 +99,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify, config.http.json);
   applyHttpTimeouts(app.getHttpServer(), config.http.timeouts);
-  usePageContentSecurityPolicies(fastify);
+  usePageSecurityHeaders(fastify, DOCUMENT_SECURITY);
   fastify.addHook('onRoute', (route) => {
     // Fastify reads bodyLimit per route; the config is known only after the
     // module graph is built, so it is applied as each route is registered.

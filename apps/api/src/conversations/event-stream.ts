@@ -8,7 +8,7 @@ import { securityHeaderValues } from '../http/security-headers';
 const logger = new Logger('EventStream');
 
 /** A hijacked reply skips the app's onSend hook: the stream sets the same security headers itself. */
-const SECURITY_HEADERS = securityHeaderValues();
+const SECURITY_HEADERS = securityHeaderValues().api;
 
 /** Whether the client asked for server-sent events (`Accept: text/event-stream`). */
 export function wantsEventStream(accept: string | undefined): boolean {
