@@ -205,6 +205,27 @@ describe('General rate limit shared in batches', () => {
     expect(ttl).toBeLessThanOrEqual(40_000);
   });
 
+  it('shares the other windows of a sync when Redis refuses one, and leaves the refused key as it is', async () => {
+    const users = await Promise.all(['refused-list', 'refused-text', 'refused-peer'].map((n) => a.client.register(n)));
+    const tokens = await Promise.all(users.map(async (u) => (await a.client.login(u.email, u.password)).accessToken));
+    const [list, text, peer] = users.map((u) => windowKey(u.id));
+    // Keys the sync cannot take: another type, and a string that is no count.
+    await onRedis(pair.redis.url, (c) => Promise.all([c.rPush(list, 'x'), c.set(text, 'not-a-count')]));
+    for (const token of tokens) for (let i = 0; i < 3; i++) expect(await ping(a, token)).toBe(200);
+    await flush(a);
+    const [peerTotal, listItems, textValue] = await onRedis(pair.redis.url, (c) =>
+      Promise.all([c.hGet(peer, 'n'), c.lRange(list, 0, -1), c.get(text)]),
+    );
+    expect({ peerTotal, listItems, textValue }).toEqual({
+      peerTotal: '3',
+      listItems: ['x'],
+      textValue: 'not-a-count',
+    });
+    // The refused callers are still limited, per instance, and answered without an error.
+    expect(await ping(a, tokens[0])).toBe(200);
+    expect(a.app.get(RedisConnection).available).toBe(true);
+  });
+
   /** The general limit's window of a user in Redis. */
   function windowKey(userId: string): string {
     return `${pair.env.CACHE_PREFIX}:rl:default:{default:u:${userId}}`;

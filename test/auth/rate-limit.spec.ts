@@ -65,6 +65,17 @@ describe('Login rate limiting', () => {
     expect(keys.join(' ')).not.toMatch(/owner|10\.1\.0/);
   });
 
+  it('counts an IPv6 caller by its /56: a fresh address from the same network does not reset its failures', async () => {
+    const owner = await a.client.register('v6-owner');
+    const network = ['2001:db8:7:100::1', '2001:db8:7:1aa::2', '2001:db8:7:1ff:ffff::3'];
+    expect(await statuses(network.map((ip, i) => () => login(i % 2 ? b : a, ip, owner.email)))).toEqual([
+      401, 401, 401,
+    ]);
+    expect((await login(b, '2001:db8:7:142::beef', owner.email)).statusCode).toBe(429);
+    // Another /56 is another caller.
+    expect((await login(a, '2001:db8:7:200::1', owner.email, owner.password)).statusCode).toBe(200);
+  });
+
   it('answers an unknown email exactly as a wrong password (401s, then the same 429)', async () => {
     const owner = await a.client.register('known');
     const run = async (email: string, ip: string) => {

@@ -10,7 +10,7 @@ export type { RedisClusterClient } from './cluster-client';
 export type { RedisClusterOptions, RedisModuleOptions, RedisSentinelOptions } from './redis.options';
 export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 export { withDeadline } from './deadline';
-export { redisScript, sendRaw, sendScript, type RedisScript } from './raw-command';
+export { isErrorReply, redisScript, sendRaw, sendScript, type RedisScript } from './raw-command';
 export { redactRedisUrl, hasPassword } from './redis-url';
 export { reconnectDelay } from './reconnect-strategy';
 export { BackgroundScope } from './background-scope';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ErrorReply } from '@redis/client';
 import type { RedisCommander } from './redis-connection.service';
 
 /**
@@ -42,4 +43,14 @@ export async function sendScript<T = unknown>(
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
     return sendRaw<T>(client, ['EVAL', script.source, ...command.slice(2)], keys[0]);
   }
+}
+
+/**
+ * Whether `error` is an error reply: the server answered and refused this one
+ * command (a wrong type, a script's own error), as opposed to a lost
+ * connection or a missed deadline, which say nothing about the command and
+ * everything about Redis's health.
+ */
+export function isErrorReply(error: unknown): error is ErrorReply {
+  return error instanceof ErrorReply;
 }

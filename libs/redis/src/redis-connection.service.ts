@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createClient, createCluster, createSentinel, ErrorReply, type RedisClientType } from '@redis/client';
+import { createClient, createCluster, createSentinel, type RedisClientType } from '@redis/client';
 import { EventEmitter } from 'node:events';
 import { BackgroundScope } from './background-scope';
 import { CLOSE_TIMEOUT_MS } from './redis.constants';
 import { withDeadline } from './deadline';
-import { sendRaw, sendScript, type RedisScript } from './raw-command';
+import { isErrorReply, sendRaw, sendScript, type RedisScript } from './raw-command';
 import { RedisNotConfiguredError, RedisUnavailableError } from './redis.errors';
 import { REDIS_OPTIONS_TOKEN } from './redis.module-definition';
 import { resolveRedisOptions, type RedisModuleOptions, type ResolvedRedisOptions } from './redis.options';
@@ -683,7 +683,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** A deadline miss or a connection error counts against Redis's health; an error reply (the server answered) does not. */
   private noteFailure(error: unknown): void {
-    if (error instanceof ErrorReply) return;
+    if (isErrorReply(error)) return;
     this.failures++;
     if (this.tripped || this.failures < this.options.breakerThreshold) return;
     this.tripped = true;

@@ -6,6 +6,7 @@ import { AuthError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { normalizeEmail } from '../users/user-accounts.service';
 import { MemoryLoginCounters, type LoginAdmission, type LoginKeys, type LoginLimitsMs } from './login-counters';
+import { clientAddressKey } from './client-address';
 
 /**
  * Admits one attempt, atomically (the policy of `MemoryLoginCounters.begin`):
@@ -94,7 +95,8 @@ export class LoginLimiter {
    * reports success), or throws `E_AUTH_THROTTLED` with the seconds to wait.
    */
   async begin(email: string, ip: string | undefined): Promise<LoginAttempt> {
-    const keys = this.keys(email, ip ?? 'unknown');
+    // An IPv6 caller is its /56: one subscriber's addresses are one caller.
+    const keys = this.keys(email, clientAddressKey(ip));
     const { admission, shared } = await this.admit(keys);
     if (!admission.allowed) throw AuthError.throttled(seconds(admission.retryAfterMs));
     return {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { redisScript, sendScript, type RedisConnection } from '@app/redis';
+import { isErrorReply, redisScript, sendScript, type RedisConnection } from '@app/redis';
 
 /** What `@nestjs/throttler` expects back from a storage (times in seconds). */
 export interface CounterRecord {
@@ -27,10 +27,16 @@ interface Window {
   blockedUntil: number;
 }
 
-/** Keys per sync round trip; the rest wait for the next tick. */
-const MAX_BATCH = 1_000;
+/**
+ * Windows per sync (one round trip: node-redis writes the scripts together);
+ * the rest, first in line, go at the next tick. Enough that callers' windows
+ * do not queue behind a burst of new callers for more than a few ticks.
+ */
+const MAX_BATCH = 5_000;
 /** How often windows that ended are dropped from memory. */
 const SWEEP_MS = 5_000;
+/** At most one log line per this long about windows Redis refused. */
+const REFUSAL_LOG_MS = 60_000;
 
 /**
  * One window's sync: KEYS[1] is the window's hash, field `n` the shared
@@ -44,11 +50,16 @@ const SWEEP_MS = 5_000;
  * window ended in Redis (the key expired): only the hits since that sync
  * may belong to the new window, and only they are added. A counter of the
  * earlier format (a string `INCRBY` wrote) becomes the hash's total, with
- * its TTL: after an upgrade the window keeps what it had counted.
+ * its TTL: after an upgrade the window keeps what it had counted. Anything
+ * else at the key (another type, a string that is no count) is refused with
+ * an error reply before any write, and left as it is.
  */
 const SYNC_SCRIPT = redisScript(`
 if redis.call('TYPE', KEYS[1]).ok == 'string' then
   local total = redis.call('GET', KEYS[1])
+  if not string.match(total, '^%d+$') then
+    return redis.error_reply('ERR rate-limit window key holds a string that is no count')
+  end
   local ttl = redis.call('PTTL', KEYS[1])
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'n', total)
@@ -97,6 +108,7 @@ export class SharedCounters {
   private syncing?: Promise<void>;
   private lastSweep = Date.now();
   private failing = false;
+  private lastRefusalLog = -Infinity;
 
   constructor(
     private readonly redis: RedisConnection | undefined,
@@ -160,9 +172,10 @@ export class SharedCounters {
     }
     if (batch.length === 0) return;
     const sent = batch.map((w) => w.hits);
+    let replies: PromiseSettledResult<[number, number]>[];
     try {
-      const replies = await redis.run((client) =>
-        Promise.all(
+      replies = await redis.run(async (client) => {
+        const settled = await Promise.allSettled(
           batch.map((w, i) =>
             sendScript<[number, number]>(
               client,
@@ -171,23 +184,39 @@ export class SharedCounters {
               [w.field, String(sent[i]), String(w.ttlMs), String(w.acked)],
             ),
           ),
-        ),
-      );
-      const now = Date.now();
-      batch.forEach((window, i) => {
-        const [shared, pttl] = replies[i];
-        window.shared = shared;
-        window.acked = sent[i];
-        if (pttl > 0) window.endsAt = now + pttl;
+        );
+        // A lost connection fails the batch (and counts against Redis's health); a refused key fails only itself.
+        const lost = settled.find((r) => r.status === 'rejected' && !isErrorReply(r.reason));
+        if (lost) throw (lost as PromiseRejectedResult).reason;
+        return settled;
       });
-      if (this.failing) this.logger.log('rate limits shared through Redis again');
-      this.failing = false;
     } catch (error) {
       if (!this.failing) this.logger.warn(`rate limits counted per instance until Redis answers: ${String(error)}`);
       this.failing = true;
       // Sent again, whole, at the next sync: what Redis already applied is not added twice.
       const now = Date.now();
       for (const window of batch) if (window.endsAt > now) this.dirty.add(window);
+      return;
+    }
+    const now = Date.now();
+    let refused: Error | undefined;
+    batch.forEach((window, i) => {
+      const reply = replies[i];
+      if (reply.status === 'rejected') {
+        // Counted here alone until it ends; its next hit makes it try again.
+        refused ??= reply.reason as Error;
+        return;
+      }
+      const [shared, pttl] = reply.value;
+      window.shared = shared;
+      window.acked = sent[i];
+      if (pttl > 0) window.endsAt = now + pttl;
+    });
+    if (this.failing) this.logger.log('rate limits shared through Redis again');
+    this.failing = false;
+    if (refused !== undefined && now - this.lastRefusalLog >= REFUSAL_LOG_MS) {
+      this.lastRefusalLog = now;
+      this.logger.warn(`Redis refused a rate-limit window (counted per instance meanwhile): ${refused.message}`);
     }
   }
 

@@ -4,6 +4,7 @@ import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import { STRICT_THROTTLE_KEY, THROTTLER } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth.options';
 import { normalizeEmail } from '../users/user-accounts.service';
+import { clientAddressKey } from './client-address';
 
 /** The request fields the trackers read. */
 export interface TrackedRequest {
@@ -15,8 +16,9 @@ export interface TrackedRequest {
 /** The message of every 429. */
 export const THROTTLE_MESSAGE = 'Too many requests';
 
-/** The general limit's caller: the user, or the IP when anonymous. */
-export const generalTracker = (req: TrackedRequest): string => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`);
+/** The general limit's caller: the user, or the address (an IPv6 caller's /56) when anonymous. */
+export const generalTracker = (req: TrackedRequest): string =>
+  req.user ? `u:${req.user.id}` : `ip:${clientAddressKey(req.ip)}`;
 
 const request = (context: ExecutionContext) => context.switchToHttp().getRequest<TrackedRequest>();
 const strict = (context: ExecutionContext) =>
@@ -70,7 +72,7 @@ export function throttlerOptions(options: ResolvedAuthOptions): ThrottlerModuleO
         limit: authLimit,
         ttl: authTtl * 1000,
         skipIf: (context) => !isStrict(context),
-        getTracker: (req: TrackedRequest) => `ip:${req.ip}`,
+        getTracker: (req: TrackedRequest) => `ip:${clientAddressKey(req.ip)}`,
       },
       {
         name: THROTTLER.authEmail,
