@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       // Only the set-up registers (HOT_IDS users from one address); no measured row calls the auth routes.
       THROTTLE_AUTH_LIMIT: '1000000',
     };
-    // Our app with the peer routes (stock CacheInterceptor, uncached read) on the same process.
+    // Our app with the peer routes (stock CacheInterceptor, query cache alone, uncached read) on the same process.
     const app = await HttpServerProcess.start({
       label: 'our app',
       script: join(ROOT, 'dist/bench/bench/peers/app-with-peer-routes.js'),
@@ -191,6 +191,11 @@ async function main(): Promise<void> {
     const rows: Row[] = [
       { label: 'bare node:http, constant JSON (physical reference)', url: `${bare.url}/`, role: 'bare' },
       { label: 'stock Nest 12 (Fastify), constant route', url: `${stock.url}/ping`, role: 'stock' },
+      {
+        label: 'stock Nest 12, the same route behind one no-op interceptor (the interceptor machinery)',
+        url: `${stock.url}/ping/intercepted`,
+        role: 'stockIntercepted',
+      },
       { label: 'ours: GET /api/v1/ping (no auth; the ceiling)', url: `${app.url}/api/v1/ping`, role: 'ping' },
       {
         label: 'ours: GET /api/v1/ping/auth (authenticated constant)',
@@ -233,6 +238,15 @@ async function main(): Promise<void> {
         role: 'user',
       },
       {
+        label: `ours: the same service call without the response cache: query cache L1 hit (${HOT_IDS} ids)`,
+        url: app.url,
+        script: await script(
+          'query',
+          paths((u) => `/api/v1/bench/users/${u}/query`),
+        ),
+        role: 'query',
+      },
+      {
         label: `stock @nestjs/cache-manager CacheInterceptor + @keyv/redis, same app and service (${HOT_IDS} ids)`,
         url: app.url,
         script: await script(
@@ -259,7 +273,7 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       node: process.version,
       notes: [
-        `The app runs with two benchmark-only routes beside its own (bench/peers/app-with-peer-routes.ts): the stock \`CacheInterceptor\` over the app's \`CACHE_MANAGER\` around the same service call, and the same read from Postgres without any cache. Rows marked "${HOT_IDS} ids" rotate over ${HOT_IDS} users.`,
+        `The app runs with three benchmark-only routes beside its own (bench/peers/app-with-peer-routes.ts): the stock \`CacheInterceptor\` over the app's \`CACHE_MANAGER\` around the same service call, the same service call without any response cache (its query cache L1 hit), and the same read from Postgres without any cache. Rows marked "${HOT_IDS} ids" rotate over ${HOT_IDS} users.`,
         `The L2 row runs on a second instance of the same app whose L1 holds one entry: ${fixed(l2Share * 100, 1)} % of its response-cache hits came from Redis.`,
       ],
     });

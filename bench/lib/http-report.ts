@@ -15,10 +15,12 @@ export interface Row {
   role:
     | 'bare'
     | 'stock'
+    | 'stockIntercepted'
     | 'ping'
     | 'auth'
     | 'me'
     | 'user'
+    | 'query'
     | 'httpL1'
     | 'httpL2'
     | 'revalidate'
@@ -63,14 +65,14 @@ const TARGETS: Target[] = [
     atLeast: true,
   },
   {
-    what: 'GET /users/:id, response cache bypassed (query cache L1 hit) / our ping (req/s)',
-    value: (at) => at('user').rps / at('ping').rps,
+    what: 'GET /users/:id without the response cache (query cache L1 hit) / our ping (req/s)',
+    value: (at) => at('query').rps / at('ping').rps,
     goal: 0.6,
     atLeast: true,
   },
   {
-    what: 'GET /users/:id, response cache bypassed, p99 / our ping p99',
-    value: (at) => at('user').p99Ms / at('ping').p99Ms,
+    what: 'GET /users/:id without the response cache, p99 / our ping p99',
+    value: (at) => at('query').p99Ms / at('ping').p99Ms,
     goal: 2,
     atLeast: false,
   },

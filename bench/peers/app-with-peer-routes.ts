@@ -1,5 +1,5 @@
 /**
- * Our app as `main.ts` serves it, plus two routes for the HTTP benchmark's
+ * Our app as `main.ts` serves it, plus three routes for the HTTP benchmark's
  * peer rows, on the same process, pipeline and data:
  *
  * - `GET /api/v1/bench/users/:id/stock`: the stock `@nestjs/cache-manager`
@@ -8,6 +8,10 @@
  *   `GET /api/v1/users/:id`.
  * - `GET /api/v1/bench/users/:id/db`: the same user read from Postgres on
  *   every request (no cache at all): the uncached reference.
+ * - `GET /api/v1/bench/users/:id/query`: the same service call as
+ *   `GET /api/v1/users/:id` without the response cache: the query cache's
+ *   L1 hit behind the pipeline (what that route was before it got
+ *   `@HttpCache`, and what the request-pipeline targets are about).
  *
  * Usage: node app-with-peer-routes.js (configured by the environment, as the app).
  */
@@ -53,6 +57,11 @@ class PeerRoutesController {
   @Get(':id/stock')
   @UseInterceptors(CacheInterceptor)
   stock(@Param('id', ParseUUIDPipe) id: string) {
+    return this.users.get(id);
+  }
+
+  @Get(':id/query')
+  query(@Param('id', ParseUUIDPipe) id: string) {
     return this.users.get(id);
   }
 
