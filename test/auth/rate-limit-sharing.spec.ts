@@ -1,7 +1,7 @@
 import { createClient } from '@redis/client';
 import { getStorageToken } from '@nestjs/throttler';
 import { RedisConnection } from '@app/redis';
-import { startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { startAuthInstance, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { waitFor } from '../support/free-port';
 
 /** What `SharedThrottlerStorage.flush` offers the tests (the storage itself is internal to the auth library). */
@@ -189,6 +189,19 @@ describe('General rate limit shared in batches', () => {
     for (let i = 0; i < 2; i++) expect(await ping(a, token)).toBe(200);
     await flush(a);
     expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('2');
+  });
+
+  it('sends the hits it has not shared yet when it shuts down (a rolling deploy forgets none)', async () => {
+    const user = await a.client.register('shutdown');
+    const token = (await a.client.login(user.email, user.password)).accessToken;
+    const leaving = await startAuthInstance(pair.env);
+    try {
+      for (let i = 0; i < 4; i++) expect(await ping(leaving, token)).toBe(200);
+    } finally {
+      await leaving.app.close();
+    }
+    // No sync ran before the shutdown (the interval is a minute): the close sent them.
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('4');
   });
 
   it('takes over a counter of the earlier format (a string INCRBY wrote) with its total and TTL', async () => {

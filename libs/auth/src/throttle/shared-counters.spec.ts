@@ -47,7 +47,7 @@ function fakeRedis() {
 
 describe(SharedCounters.name, () => {
   const counters: SharedCounters[] = [];
-  afterEach(() => counters.splice(0).forEach((c) => c.stop()));
+  afterEach(() => Promise.all(counters.splice(0).map((c) => c.close())));
   const make = (redis?: RedisConnection) => {
     const c = new SharedCounters(redis, 60_000);
     counters.push(c);
@@ -91,6 +91,46 @@ describe(SharedCounters.name, () => {
     state.available = true;
     await c.sync();
     expect(values.get('rk')).toBe(2);
+  });
+
+  describe('close', () => {
+    it('sends the hits not yet shared, after waiting for a sync in flight', async () => {
+      const { redis, values, state } = fakeRedis();
+      const c = make(redis);
+      c.hit('k', 'rk', 60_000, 100, 60_000);
+      const inFlight = c.sync();
+      c.hit('k', 'rk', 60_000, 100, 60_000);
+      c.hit('other', 'rk2', 60_000, 100, 60_000);
+      await c.close();
+      await inFlight;
+      expect({ k: values.get('rk'), other: values.get('rk2'), calls: state.calls }).toEqual({
+        k: 2,
+        other: 1,
+        calls: 2,
+      });
+    });
+
+    it('sends a backlog larger than one batch', async () => {
+      const { redis, values } = fakeRedis();
+      const c = make(redis);
+      for (let i = 0; i < 5_003; i++) c.hit(`k${i}`, `rk${i}`, 60_000, 100, 60_000);
+      await c.close();
+      expect([values.get('rk0'), values.get('rk5002')]).toEqual([1, 1]);
+    });
+
+    it('returns after one failed attempt, and sends nothing with the breaker open', async () => {
+      const { redis, state } = fakeRedis();
+      const failing = make(redis);
+      failing.hit('k', 'rk', 60_000, 100, 60_000);
+      state.fail = true;
+      await failing.close();
+      expect(state.calls).toBe(1);
+      state.available = false;
+      const open = make(redis);
+      open.hit('k', 'rk', 60_000, 100, 60_000);
+      await open.close();
+      expect(state.calls).toBe(1);
+    });
   });
 
   it('starts a new window after the old one ends, and forgets ended windows', () => {

@@ -147,9 +147,22 @@ export class SharedCounters {
     return this.syncing;
   }
 
-  /** Stops the timer; the hits not yet sent are dropped (their windows die with the process anyway). */
-  stop(): void {
+  /**
+   * Stops the timer and sends the hits not yet shared, so that the other
+   * instances' totals keep them after this one is gone (a rolling deploy
+   * would otherwise forget up to one interval of each caller's hits). Each
+   * sync runs under the connection's deadline and breaker: with Redis down
+   * this returns at once, the unsent hits dropped.
+   */
+  async close(): Promise<void> {
     clearInterval(this.timer);
+    if (!this.timer) return;
+    await this.syncing;
+    // One batch per sync: a backlog of more than MAX_BATCH windows takes several; a failure ends it.
+    while (this.dirty.size > 0 && this.redis?.available) {
+      await this.sync();
+      if (this.failing) return;
+    }
   }
 
   /** Windows held in memory (for tests and stats). */

@@ -88,9 +88,13 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationSh
     return this.shared.sync();
   }
 
-  onApplicationShutdown(): void {
-    this.shared.stop();
+  /**
+   * After the HTTP server has closed (no hit can follow) and before the Redis
+   * connection closes (a module this one imports shuts down after it).
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.memory.onApplicationShutdown();
+    await this.shared.close();
   }
 
   /** `{prefix}:rl:{throttler}:{{key}}`: the braces make the counter and its block key one Cluster slot. */
