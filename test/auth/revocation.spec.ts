@@ -1,5 +1,6 @@
 import { createClient } from '@redis/client';
 import { RevocationService } from '@app/auth';
+import { RedisConnection } from '@app/redis';
 import { startAuthInstance, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { waitFor } from '../support/free-port';
 
@@ -100,5 +101,34 @@ describe('Token revocation across instances', () => {
       body: { refreshToken: first.refreshToken },
     });
     expect(refreshed.statusCode).toBe(200);
+  });
+
+  it('sends nothing to a paused Redis once it counts as unavailable: the logout holds (Postgres) without its deadline', async () => {
+    const { accessToken } = await loggedIn();
+    const redis = a.app.get(RedisConnection);
+    const publish = jest.spyOn(redis, 'publish');
+    const channel = `${pair.env.CACHE_PREFIX}:bus:auth`;
+    pair.redis.pause();
+    try {
+      // Three calls in a row miss their deadline: the connection counts Redis as unavailable.
+      await waitFor(
+        async () => {
+          await redis.run((client) => client.ping()).catch(() => undefined);
+          return !redis.available;
+        },
+        10_000,
+        'the connection to count the paused Redis as unavailable',
+      );
+      publish.mockClear();
+      expect((await a.client.request('POST', '/api/v1/auth/logout', { token: accessToken })).statusCode).toBe(204);
+      // Before, the bus checked only that the socket was up, and a logout waited out two deadlines.
+      expect(publish.mock.calls.filter(([to]) => to === channel)).toEqual([]);
+      expect(await a.client.me(accessToken)).toBe(401);
+    } finally {
+      publish.mockRestore();
+      pair.redis.resume();
+    }
+    await waitFor(() => redis.available, 10_000, 'Redis to be available again');
+    expect(await a.client.me(accessToken)).toBe(401);
   });
 });

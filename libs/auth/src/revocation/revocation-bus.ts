@@ -45,7 +45,8 @@ export class RevocationBus {
 
   /** Never throws: a Redis failure is logged and left to the Postgres poll. */
   async publish(revocations: Revocation[]): Promise<void> {
-    if (!this.redis.isReady) return;
+    // `available`, not `isReady`: with the breaker open a paused server must not hold a logout for its deadlines.
+    if (!this.redis.available) return;
     const wire: Wire = revocations.map((r) => [r.kind, r.subject, r.expiresAt]);
     try {
       // One command per key (pipelined by the client): in a cluster, the keys live in different slots.
