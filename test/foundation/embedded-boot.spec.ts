@@ -34,6 +34,9 @@ describe('compiled app with no configuration at all', () => {
     expect(ready.body.details.redis).toMatchObject({ status: 'disabled', enabled: false });
     expect((await app.get('/health/redis')).body.details.redis).toMatchObject({ status: 'disabled' });
     expect(app.output).toContain('no Redis connection, memory only');
+    // No JWT_SECRET: tokens are signed with the public development secret, so it listens on loopback only.
+    expect(app.output).toMatch(/listening on http:\/\/127\.0\.0\.1:/);
+    expect(app.output).toMatch(/JWT_SECRET is unset.*public secret, so the API listens on this machine only/);
   });
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {

@@ -13,6 +13,15 @@ const isOperatorError = (error: unknown): error is Error =>
   error instanceof RedisUnavailableError ||
   error instanceof DataDirLockedError;
 
+/** Said at every boot that signs tokens with a public secret (development without `JWT_SECRET`). */
+function publicSecretWarning(host: string): string {
+  const reach =
+    host === '127.0.0.1' || host === 'localhost' || host === '::1'
+      ? 'so the API listens on this machine only (HOST opens it to others)'
+      : `and HOST=${host} lets anyone who reaches this port forge any token, an admin's included`;
+  return `JWT_SECRET is unset or the .env.example placeholder: tokens are signed with a public secret, ${reach}; set JWT_SECRET (openssl rand -base64 48)`;
+}
+
 async function main(): Promise<void> {
   preflightConfig();
   const app = await createApp();
@@ -42,6 +51,7 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.http.port, host: config.http.host });
   logger.log(`listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
+  if (config.auth.jwt.publicSecret) logger.warn(publicSecretWarning(config.http.host));
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,8 @@ describe(validateEnv.name, () => {
   it('applies the documented defaults to an empty environment', () => {
     const config = validateEnv({});
     expect(config.http).toEqual({
-      host: '0.0.0.0',
+      // No JWT_SECRET: the public development secret signs, so only this machine may connect.
+      host: '127.0.0.1',
       port: 3000,
       bodyLimit: 1024 * 1024,
       json: { maxDepth: 20, maxKeys: 200, maxTotalKeys: 2_000, maxArrayLength: 1_000 },
@@ -36,6 +37,17 @@ describe(validateEnv.name, () => {
       httpTtlMs: 600_000,
       httpGraceMs: 300_000,
     });
+  });
+
+  it('listens on every interface only when tokens are not signed with a public secret, unless HOST says', () => {
+    const host = (env: Record<string, string>) => validateEnv(env).http.host;
+    const secret = 'a-real-secret-of-at-least-32-characters';
+    expect(validateEnv({}).auth.jwt.publicSecret).toBe(true);
+    expect(host({ JWT_SECRET: EXAMPLE_JWT_SECRET })).toBe('127.0.0.1');
+    expect(host({ JWT_SECRET: secret })).toBe('0.0.0.0');
+    expect(validateEnv({ JWT_SECRET: secret }).auth.jwt.publicSecret).toBe(false);
+    expect(host({ HOST: '0.0.0.0' })).toBe('0.0.0.0');
+    expect(host({ JWT_SECRET: secret, HOST: '10.0.0.5' })).toBe('10.0.0.5');
   });
 
   it('names every bad variable at once', () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AiCacheScope, PriceTable } from '@app/ai';
 import type { RedisClusterOptions, RedisSentinelOptions } from '@app/redis';
 import { withPassword } from './connection-url';
-import { envSchema, readPriceTable, type Env } from './env.schema';
+import { envSchema, readPriceTable, signsWithPublicSecret, type Env } from './env.schema';
 
 /** Where the relational data lives. */
 export type DatabaseConfig =
@@ -84,6 +84,8 @@ export interface AppConfig {
     readonly jwt: {
       readonly algorithm: Env['JWT_ALGORITHM'];
       readonly secret: string;
+      /** HS256 with the built-in development secret or the `.env.example` placeholder (refused in production). */
+      readonly publicSecret: boolean;
       readonly privateKey?: string;
       readonly publicKey?: string;
       readonly accessTtl: number;
@@ -167,7 +169,9 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
   return {
     runtime: { nodeEnv: env.NODE_ENV },
     http: {
-      host: env.HOST,
+      // Anyone who can reach a server signing with a public secret can forge any token (an admin's too):
+      // unless told otherwise, such a server (development without JWT_SECRET) listens on loopback only.
+      host: env.HOST ?? (signsWithPublicSecret(env) ? '127.0.0.1' : '0.0.0.0'),
       port: env.PORT,
       bodyLimit: env.BODY_LIMIT,
       json: {
@@ -229,6 +233,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       jwt: {
         algorithm: env.JWT_ALGORITHM,
         secret: env.JWT_SECRET,
+        publicSecret: signsWithPublicSecret(env),
         privateKey: env.JWT_PRIVATE_KEY,
         publicKey: env.JWT_PUBLIC_KEY,
         accessTtl: env.JWT_ACCESS_TTL,

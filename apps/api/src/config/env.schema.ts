@@ -130,6 +130,11 @@ export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
  */
 export const EXAMPLE_JWT_SECRET = 'replace-me-with-the-output-of-openssl-rand-base64-48';
 
+/** True when tokens are signed (HS256) with a secret anyone can read in this repository. */
+export function signsWithPublicSecret(env: Pick<Env, 'JWT_ALGORITHM' | 'JWT_SECRET'>): boolean {
+  return env.JWT_ALGORITHM === 'HS256' && PUBLIC_JWT_SECRETS.has(env.JWT_SECRET);
+}
+
 /** The secrets anyone can read in this repository, and what production says when it meets one. */
 const PUBLIC_JWT_SECRETS: ReadonlyMap<string, string> = new Map([
   [DEV_JWT_SECRET, 'must be set in production (the default is public)'],
@@ -168,7 +173,8 @@ export const envSchema = z
     NODE_ENV: z
       .enum(['development', 'production', 'test'], { error: 'must be development, production or test' })
       .default('development'),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    // No default here: `validateEnv` picks 0.0.0.0, or 127.0.0.1 while the JWT secret is a public one.
+    HOST: z.string().min(1).optional(),
     PORT: int(1, 65535, 3000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
