@@ -155,6 +155,13 @@ describe('Users and boardrooms: cached reads, invalidating writes', () => {
     ['/users?limit=101', 'GET'],
     ['/users?page=abc', 'GET'],
     ['/users?limit=1.5', 'GET'],
+    // One spelling per number: each other one would be another response-cache entry of the same page.
+    ['/users?page=0x10', 'GET'],
+    ['/users?page=016', 'GET'],
+    ['/boardrooms?limit=1e1', 'GET'],
+    // Named like an inherited property: class-transformer skips such a key, the pipe refuses it.
+    ['/users?toString=x', 'GET'],
+    ['/boardrooms?constructor=x', 'GET'],
     ['/users/not-a-uuid', 'GET'],
     ['/boardrooms/not-a-uuid', 'GET'],
   ])('answers 400 for %s', async (url, method) => {

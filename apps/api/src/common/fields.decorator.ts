@@ -8,6 +8,24 @@ const trimmed = (value: unknown) => (typeof value === 'string' ? value.trim() : 
 export const Trim = () => Transform(({ value }: { value: unknown }) => trimmed(value));
 
 /**
+ * A query integer in its one canonical spelling (`7`, not `07`, `+7`, `7e0`
+ * or `0x7`): the HTTP cache keys on the query text, so every other spelling
+ * of the same page would be another entry. Anything else becomes NaN (a 400).
+ */
+export const CanonicalInteger = () =>
+  Transform(({ value }: { value: unknown }) =>
+    value === undefined || typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^(0|[1-9]\d{0,9})$/.test(value)
+        ? Number(value)
+        : NaN,
+  );
+
+/** The message of an `@IsInt` after `@CanonicalInteger`. */
+export const canonicalIntegerMessage = (name: string) =>
+  `${name} must be an integer written without sign, leading zeros or exponent`;
+
+/**
  * The field may be left out, but not sent as `null`: `@IsOptional()` skips
  * every validator for `null` too, and a `null` name or email would reach a
  * NOT NULL column (a 500) instead of being a 400.

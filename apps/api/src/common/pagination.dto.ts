@@ -1,21 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { CanonicalInteger, canonicalIntegerMessage } from './fields.decorator';
 
 /** `?page&limit`: 1-based page, at most 100 items. Anything else is a 400. */
 export class PaginationQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @CanonicalInteger()
+  @IsInt({ message: canonicalIntegerMessage('page') })
   @Min(1)
   @Max(1_000_000)
   page: number = 1;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @CanonicalInteger()
+  @IsInt({ message: canonicalIntegerMessage('limit') })
   @Min(1)
   @Max(100)
   limit: number = 20;

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsInt,
@@ -17,24 +17,16 @@ import {
 } from 'class-validator';
 import type { ChatRole } from '@app/ai';
 import type { ConversationState, MessageStatus, MessageView } from '@app/conversation-state';
-import { IsOptionalNonNull, NoNulCharacter, Trim } from '../common/fields.decorator';
+import {
+  CanonicalInteger,
+  canonicalIntegerMessage,
+  IsOptionalNonNull,
+  NoNulCharacter,
+  Trim,
+} from '../common/fields.decorator';
 
 /** A conversation's title, as its `varchar(200)` column holds it: trimmed, 1 to 200 characters, no NUL. */
 const TitleField = () => applyDecorators(Trim(), IsString(), Length(1, 200), NoNulCharacter());
-
-/**
- * A query integer in its one canonical spelling (`7`, not `07`, `+7`, `7e0`
- * or `0x7`): the HTTP cache keys on the query text, so every other spelling
- * of the same page would be another entry. Anything else becomes NaN (a 400).
- */
-const CanonicalInteger = () =>
-  Transform(({ value }: { value: unknown }) =>
-    value === undefined || typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^(0|[1-9]\d{0,9})$/.test(value)
-        ? Number(value)
-        : NaN,
-  );
 
 /** Largest `context` object, as JSON (characters). */
 export const MAX_CONTEXT_CHARS = 64 * 1024;
@@ -156,7 +148,7 @@ export class MessagesQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Messages after this `seq`' })
   @IsOptional()
   @CanonicalInteger()
-  @IsInt({ message: 'afterSeq must be an integer written without sign, leading zeros or exponent' })
+  @IsInt({ message: canonicalIntegerMessage('afterSeq') })
   @Min(0)
   @Max(2_147_483_647)
   afterSeq: number = 0;
@@ -164,7 +156,7 @@ export class MessagesQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @CanonicalInteger()
-  @IsInt({ message: 'limit must be an integer written without sign, leading zeros or exponent' })
+  @IsInt({ message: canonicalIntegerMessage('limit') })
   @Min(1)
   @Max(200)
   limit: number = 50;

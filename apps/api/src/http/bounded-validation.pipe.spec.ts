@@ -36,6 +36,21 @@ describe(BoundedValidationPipe.name, () => {
     expect(message.at(-1)).toBe('and 140 more errors');
   });
 
+  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__defineGetter__'])(
+    'refuses a key named like an inherited property (%s), at any depth, which class-transformer would skip',
+    async (name) => {
+      for (const value of [
+        { message: 'hi', [name]: 'x' },
+        { message: 'hi', nested: [{ [name]: 1 }] },
+      ]) {
+        const { message } = (await rejection(value)).getResponse() as { message: string[] };
+        expect(message).toContain(`property ${name} should not exist`);
+      }
+      const query = { type: 'query' as const, metatype: MessageDto };
+      await expect(pipe.transform({ message: 'hi', [name]: 'x' }, query)).rejects.toBeInstanceOf(BadRequestException);
+    },
+  );
+
   it('answers a RangeError of the transformation (a value nested past the call stack) with 400', async () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 200_000; i++) deep = { message: deep };

@@ -13,8 +13,31 @@ export function capMessages(messages: string[], max: number): string[] {
   return [...messages.slice(0, max), `and ${more} more error${more === 1 ? '' : 's'}`];
 }
 
+/** How deep `inheritedNames` looks; the JSON body parser refuses deeper bodies first (`BODY_MAX_DEPTH`). */
+const MAX_DEPTH = 64;
+
+const notAllowed = (name: string) => `property ${name} should not exist`;
+
 /**
- * Nest's `ValidationPipe` with two bounds on what bad input costs:
+ * The own keys of `value` (and of the objects in it) named like a property
+ * every object inherits (`constructor`, `toString`, `valueOf`,
+ * `hasOwnProperty`, `__defineGetter__`…). class-transformer skips such keys
+ * when it builds the DTO, so the whitelist never sees them: they would pass
+ * as if absent, and a query would still carry them into the response
+ * cache's key (one entry per value).
+ */
+function inheritedNames(value: unknown, depth: number): string[] {
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return [];
+  const found: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (key in Object.prototype) found.push(key);
+    found.push(...inheritedNames((value as Record<string, unknown>)[key], depth + 1));
+  }
+  return found;
+}
+
+/**
+ * Nest's `ValidationPipe` with three bounds on what bad input costs:
  *
  * - a 400 lists at most `MAX_VALIDATION_MESSAGES` messages (a body of
  *   thousands of unknown properties would otherwise be answered with a
@@ -22,10 +45,18 @@ export function capMessages(messages: string[], max: number): string[] {
  * - a `RangeError` raised while transforming or validating the input (the
  *   call stack exhausted by a nested value class-transformer recurses into)
  *   is the client's input, so a 400, not a 500. The JSON body parser refuses
- *   such bodies first (`BODY_MAX_DEPTH`); this covers any other way in.
+ *   such bodies first (`BODY_MAX_DEPTH`); this covers any other way in;
+ * - a key named like an inherited property (`inheritedNames`) is refused as
+ *   an unknown property, as class-transformer would otherwise let it through.
  */
 export class BoundedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const inherited = inheritedNames(value, 0);
+      if (inherited.length > 0) {
+        throw new BadRequestException(capMessages(inherited.map(notAllowed), MAX_VALIDATION_MESSAGES));
+      }
+    }
     try {
       return (await super.transform(value, metadata)) as unknown;
     } catch (error) {
