@@ -100,6 +100,22 @@ describe('Request pipeline (compiled app, request logs on)', () => {
     expect((await app.send('GET', '/api/v1/ping/auth')).status).toBe(401);
   });
 
+  it('logs the 504 a client asked for (only-if-cached, nothing stored) as no failure, and redacts a token in a path', async () => {
+    const email = `q${randomUUID().slice(0, 8)}@example.com`;
+    const password = 'pipeline-password-2';
+    await app.send('POST', '/api/v1/auth/register', { body: { email, password, name: 'Q' } });
+    const token = (await app.send('POST', '/api/v1/auth/login', { body: { email, password } })).body
+      .accessToken as string;
+    const authorization = `Bearer ${token}`;
+    const unstored = await fetchWithId('/api/v1/users?page=7', { authorization, 'cache-control': 'only-if-cached' });
+    expect(unstored.res.status).toBe(504);
+    expect(await requestLine(unstored.id)).toMatchObject({ level: 30, msg: 'request completed', statusCode: 504 });
+    const inPath = await fetchWithId(`/api/v1/users/${token}`, { authorization });
+    expect(inPath.res.status).toBe(400);
+    expect((await requestLine(inPath.id)).url).toBe('/api/v1/users/[redacted]');
+    expect(app.output).not.toContain(token);
+  });
+
   // The headers helmet sets for documents only (an API response that carried them would pay for nothing).
   const DOCUMENT_ONLY = [
     'cross-origin-opener-policy',

@@ -36,7 +36,8 @@ export class MetricsController extends PrometheusController {
   }
 
   private authorized(header: string | undefined, token: string): boolean {
-    const presented = header?.startsWith('Bearer ') ? header.slice(7) : '';
+    // As the API reads a bearer token (RFC 9110 §11.4): any case of the scheme, then one or more spaces.
+    const presented = (header === undefined ? undefined : /^Bearer +(\S+)$/i.exec(header)?.[1]) ?? '';
     // Compare digests so the comparison is constant-time whatever the lengths.
     return timingSafeEqual(digest(presented), digest(token));
   }

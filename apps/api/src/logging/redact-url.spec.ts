@@ -8,6 +8,10 @@ describe(redactUrl.name, () => {
     ['/x?apiKey=k&password=p&refresh_token=r', '/x?apiKey=[redacted]&password=[redacted]&refresh_token=[redacted]'],
     ['/x?token', '/x?token'],
     ['/x?%E0%A4%A=1', '/x?%E0%A4%A=1'],
+    ['/x?jwt=abc&Bearer=def', '/x?jwt=[redacted]&Bearer=[redacted]'],
+    ['/api/v1/users/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', '/api/v1/users/[redacted]'],
+    ['/api/v1/auth/me;access_token=eyJhbGciOi.eyJ9.sig?x=1', '/api/v1/auth/me;access_token=[redacted]?x=1'],
+    ['/x?next=eyJhbGciOi.e.s&page=2', '/x?next=[redacted]&page=2'],
   ])('%s → %s', (url, expected) => expect(redactUrl(url)).toBe(expected));
 
   it('returns a URL without credentials as it is', () => {

@@ -15,7 +15,15 @@ const SECRET_PARAMS = new Set([
   'code',
   'signature',
   'sig',
+  'jwt',
+  'bearer',
 ]);
+
+/**
+ * A JSON Web Token anywhere in the URL (a path segment, a `;param`): its
+ * header is base64url JSON, so it starts with `eyJ` (`{"`).
+ */
+const JWT = /eyJ[\w-]{4,}\.[\w-]*\.[\w-]*/g;
 
 const normalise = (name: string) => {
   let decoded = name;
@@ -30,10 +38,12 @@ const normalise = (name: string) => {
 /**
  * The URL with the values of credential-like query parameters replaced by
  * `[redacted]` (`/x?access_token=abc&page=2` → `/x?access_token=[redacted]&page=2`),
- * for logs and error messages. The path is kept as it is; a URL without a
- * query string is returned unchanged without any work.
+ * and any JSON Web Token in it (`/users/eyJ…` → `/users/[redacted]`), for logs
+ * and error messages. Otherwise the path is kept as it is; a URL without a
+ * query string or a token is returned unchanged after two scans.
  */
 export function redactUrl(url: string): string {
+  if (url.includes('eyJ')) url = url.replace(JWT, '[redacted]');
   const at = url.indexOf('?');
   if (at < 0) return url;
   const pairs = url.slice(at + 1).split('&');

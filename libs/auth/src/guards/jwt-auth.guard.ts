@@ -32,7 +32,8 @@ export class JwtAuthGuard implements CanActivate {
     }
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
+    // RFC 9110 §11.4: the scheme is case-insensitive, then one or more spaces.
+    const match = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
     if (!match) throw AuthError.unauthenticated('Missing bearer token');
     const user = this.tokens.verify(match[1]);
     if (this.revocations.isRevoked(user)) throw AuthError.unauthenticated('Token has been revoked');
