@@ -48,8 +48,9 @@ async function run(url: string): Promise<string> {
     const l2 = await l2Hits(miss, cold);
     progress('calls in flight (with the raw client as reference)');
     const raw = await rawRedis(url);
-    contenders.push(raw);
-    const concurrency = await concurrencyRuns([raw, ...contenders.filter((c) => c !== raw)]);
+    const floor = await rawRedis(url, true);
+    contenders.push(raw, floor);
+    const concurrency = await concurrencyRuns([raw, floor, ...contenders.filter((c) => c !== raw && c !== floor)]);
     progress('Zipf hit ratio');
     const zipf = await hitRatios();
     return renderReport({ redisVersion: await redisVersion(url), contenders, l1, l2, miss, concurrency, zipf });

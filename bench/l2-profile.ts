@@ -6,7 +6,10 @@
  * (or PROFILE=raw) the reader phase of each round is CPU-profiled
  * (`bench/results/profiles/*.cpuprofile`, open in Chrome DevTools).
  *
- *   npm run bench:profile-l2 -- (env: KEYS=20000 IN_FLIGHT=64 ROUNDS=5 WHO=both|ours|raw PROFILE=ours)
+ * WHO=all adds the two-tier floor (the raw client keeping each value in a Map
+ * LRU; PROFILE=two-tier profiles it).
+ *
+ *   npm run bench:profile-l2 -- (env: KEYS=20000 IN_FLIGHT=64 ROUNDS=5 WHO=both|all|ours|raw|floor PROFILE=ours)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -60,8 +63,10 @@ async function main(): Promise<void> {
   const server = await BenchRedisServer.start();
   const contenders: Contender[] = [];
   try {
-    if (WHO !== 'ours') contenders.push(await rawRedis(server.url));
-    if (WHO !== 'raw') contenders.push(await ours(server.url));
+    const runs = (who: string) => WHO === who || WHO === 'all' || (WHO === 'both' && who !== 'floor');
+    if (runs('raw')) contenders.push(await rawRedis(server.url));
+    if (runs('floor')) contenders.push(await rawRedis(server.url, true));
+    if (runs('ours')) contenders.push(await ours(server.url));
     const results = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
     for (let n = 0; n < ROUNDS; n++) for (const c of contenders) results.get(c.label)!.push(await round(c, n));
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -6,6 +6,7 @@
  * `bench/results/REPORT.md`: the charts, the targets each benchmark checked,
  * and where each number comes from. It measures nothing itself.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,25 @@ import { progress } from './lib/progress';
 
 const RESULTS = join(process.cwd(), 'bench', 'results');
 const CHARTS = join(RESULTS, 'charts');
+
+/**
+ * When a results file was written: the date it states itself, else when it
+ * was last committed (a clone's files all carry the checkout's time), else
+ * the file's own time.
+ */
+function writtenAt(path: string, text: string): string {
+  const stated = /^- date: (\S+)/m.exec(text)?.[1];
+  if (stated) return `written ${stated}`;
+  try {
+    const committed = execFileSync('git', ['log', '-1', '--format=%cI', '--', path], { encoding: 'utf8' }).trim();
+    if (committed && !execFileSync('git', ['status', '--porcelain', '--', path], { encoding: 'utf8' }).trim()) {
+      return `committed ${new Date(committed).toISOString()}`;
+    }
+  } catch {
+    // Not a git checkout: the file's time is all there is.
+  }
+  return `written ${statSync(path).mtime.toISOString()}`;
+}
 
 /** One chart: which table of which results file, and which columns. */
 interface ChartSource {
@@ -183,9 +203,10 @@ async function main(): Promise<void> {
       missing.push(bench.file);
       continue;
     }
-    const sections = parseSections(readFileSync(path, 'utf8'));
+    const text = readFileSync(path, 'utf8');
+    const sections = parseSections(text);
     out.push(`## ${bench.bench}`, '');
-    out.push(`From [${bench.file}](${bench.file}) (written ${statSync(path).mtime.toISOString()}). ${bench.intro}`, '');
+    out.push(`From [${bench.file}](${bench.file}) (${writtenAt(path, text)}). ${bench.intro}`, '');
     for (const source of bench.sources) {
       const rows = rowsOf(source, sections);
       const png = await renderChart({

@@ -116,6 +116,8 @@ function notes(): string {
 
 /** The reference row's label starts with "raw": the ratios are against it. */
 const isRaw = (row: ConcurrencyRow) => row.contender.label.startsWith('raw ');
+/** The raw client that also keeps each value in a Map LRU: the least an L2 hit of any two-tier cache costs. */
+const isFloor = (row: ConcurrencyRow) => row.contender.label.startsWith('two-tier floor');
 
 /** The calls-in-flight tables (a level each, ratios against the raw row) and the issue 11 targets. */
 export function concurrencyTables(rows: readonly ConcurrencyRow[]): string {
@@ -154,12 +156,14 @@ export function concurrencyTables(rows: readonly ConcurrencyRow[]): string {
       ),
     );
     const ours = at.find((r) => r.contender.label.startsWith('ours'));
-    const peers = at.filter((r) => r !== ours && !isRaw(r));
+    const floor = at.find(isFloor);
+    const peers = at.filter((r) => r !== ours && !isRaw(r) && !isFloor(r));
     if (ours && raw) {
       const best = Math.max(...peers.map((p) => p.l2.opsPerSec));
       targets.push([
         String(level),
         ratio(ours.l2.opsPerSec, raw.l2.opsPerSec),
+        ratio(ours.l2.opsPerSec, floor?.l2.opsPerSec ?? NaN),
         ratio(ours.l2.opsPerSec, best),
         level === 64 ? (ours.l2.opsPerSec >= 0.8 * raw.l2.opsPerSec && ours.l2.opsPerSec > best ? 'yes' : 'no') : '',
       ]);
@@ -167,7 +171,11 @@ export function concurrencyTables(rows: readonly ConcurrencyRow[]): string {
   }
   parts.push(
     'Targets (issue 11): at 64 in flight, our L2 hit ≥ 0.8× the raw client and ahead of every peer.',
-    table(['in flight', 'ours ÷ raw (L2 hit)', 'ours ÷ fastest peer', 'target met'], targets),
+    table(['in flight', 'ours ÷ raw (L2 hit)', 'ours ÷ two-tier floor', 'ours ÷ fastest peer', 'target met'], targets),
+    'The two-tier floor is not a peer: it is the raw row plus the one thing every cache with a memory tier ' +
+      'must do on an L2 hit, keep the value (a Map LRU of the same capacity as the L1s). ' +
+      'Its distance from the raw row is what keeping values costs (the insert, and the collector tracing ' +
+      'and moving thousands of retained objects instead of freeing young garbage).',
   );
   return parts.join('\n\n');
 }

@@ -7,6 +7,7 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache } from 'cache-manager';
 import { Cacheable, createKeyv as createKeyvMemory } from 'cacheable';
 import { nodeRedisDriver } from './bento-node-redis-driver';
+import { MapLru } from './lru';
 import type { Payload } from './payload';
 
 /** Every entry of the latency scenarios lives this long (ms); nothing expires during a run. */
@@ -194,16 +195,20 @@ export async function bentocache(url: string): Promise<Contender> {
  * invalidation, no stampede protection). What a cache over the same client
  * cannot beat; its rows show how close each one comes.
  */
-export async function rawRedis(url: string): Promise<Contender> {
+export async function rawRedis(url: string, kept = false): Promise<Contender> {
   const open = async () => {
     const redis = createClient({ url });
     await redis.connect();
+    const memory = kept ? new MapLru<Payload>(L1_MAX_ENTRIES) : undefined;
+    const prefix = kept ? 'bench-floor:' : 'bench-raw:';
     const client: CacheClient = {
       getOrSet: async (key, loader) => {
-        const text = await redis.get(`bench-raw:${key}`);
-        if (text !== null) return JSON.parse(text) as Payload;
-        const value = await loader();
-        await redis.set(`bench-raw:${key}`, JSON.stringify(value), { PX: TTL_MS });
+        const held = memory?.get(key);
+        if (held !== undefined) return held;
+        const text = await redis.get(prefix + key);
+        const value = text !== null ? (JSON.parse(text) as Payload) : await loader();
+        if (text === null) await redis.set(prefix + key, JSON.stringify(value), { PX: TTL_MS });
+        memory?.set(key, value);
         return value;
       },
     };
@@ -212,8 +217,13 @@ export async function rawRedis(url: string): Promise<Contender> {
   const writer = await open();
   const reader = await open();
   return {
-    label: 'raw node-redis GET + JSON.parse (reference)',
-    config: 'one node-redis client per instance: `GET` + `JSON.parse`, on a miss `SET … PX`; no L1, tags or guards',
+    label: kept
+      ? `two-tier floor (reference): raw + values kept in a ${L1_MAX_ENTRIES.toLocaleString('en-US')}-entry Map LRU`
+      : 'raw node-redis GET + JSON.parse (reference)',
+    config: kept
+      ? `the raw client's \`GET\` + \`JSON.parse\`, and every value read or loaded kept in a plain LRU of ${L1_MAX_ENTRIES} entries ` +
+        '(`bench/lib/lru.ts`): what any cache with a memory tier does on an L2 hit at the least (no TTL, tags, guards or admission)'
+      : 'one node-redis client per instance: `GET` + `JSON.parse`, on a miss `SET … PX`; no L1, tags or guards',
     writer: writer.client,
     reader: reader.client,
     close: async () => {
