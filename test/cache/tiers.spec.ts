@@ -47,6 +47,23 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     expect(pttl).toBeLessThanOrEqual(9_700);
   });
 
+  it("keeps B's L1 copy of an L2 hit apart from the value the hit returned, and serves it from L1 next", async () => {
+    const stored = { name: 'Ada', seen: [new Date(7)] };
+    await a.cache.namespace('copies').set('k', stored);
+    const fromL2 = await b.cache.namespace('copies').get<typeof stored>('k');
+    expect(fromL2).toEqual(stored);
+    // A caller changing what it got does not change the cache (the L1 copy is decoded on its first hit).
+    fromL2!.name = 'changed by a caller';
+    const before = await commandCalls(b.redis);
+    const fromL1 = await b.cache.namespace('copies').get<typeof stored>('k');
+    expect(fromL1).toEqual(stored);
+    expect(fromL1!.seen[0]).toBeInstanceOf(Date);
+    expect(await b.cache.namespace('copies').get('k')).toBe(fromL1);
+    const after = await commandCalls(b.redis);
+    expect(Object.keys(after).filter((cmd) => after[cmd] !== before[cmd])).toEqual(['info']);
+    expect(b.cache.stats().copies).toMatchObject({ l1: { hits: 2 }, l2: { hits: 1 } });
+  });
+
   it("expires B's L1 copy with the L2 entry (its remaining TTL), not a full TTL after B read it", async () => {
     // TTL T; B reads at about T/2. The right expiry of B's copy is T after the
     // write; a full TTL would keep it until (T/2 + T × 0.9, with jitter). B is

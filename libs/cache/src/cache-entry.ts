@@ -1,3 +1,5 @@
+import type { Serializer } from './serialization/serializer';
+
 /** An entry in L1: the decoded value and local-clock deadlines. */
 export interface L1Entry {
   value: unknown;
@@ -8,6 +10,45 @@ export interface L1Entry {
   tags: readonly string[];
   /** The TTL the entry was stored with (for refresh-ahead). */
   ttlMs: number;
+}
+
+/**
+ * The L1 copy of an entry read from L2, kept as the text it was read as
+ * until an L1 hit first asks for its value. The L2 read decodes a value of
+ * its own for its caller, which dies young; keeping that decoded value
+ * instead would have the collector copy, promote and trace its whole object
+ * graph for every entry copied into L1, most of which (a key read once, the
+ * window of W-TinyLFU) are never hit there. The text is one flat string.
+ * The first L1 hit decodes it (the same text decoded once already, so it
+ * decodes again) and keeps the value from then on, as any other entry.
+ */
+export class EncodedL1Entry implements L1Entry {
+  private text: string | undefined;
+  private decoded: unknown;
+
+  constructor(
+    text: string,
+    private readonly serializer: Pick<Serializer, 'decode'>,
+    public expiresAt: number,
+    public graceUntil: number,
+    public readonly tags: readonly string[],
+    public readonly ttlMs: number,
+  ) {
+    this.text = text;
+  }
+
+  get value(): unknown {
+    if (this.text !== undefined) {
+      this.decoded = this.serializer.decode(this.text);
+      this.text = undefined;
+    }
+    return this.decoded;
+  }
+
+  set value(value: unknown) {
+    this.decoded = value;
+    this.text = undefined;
+  }
 }
 
 /** Per-call options of `set` and `getOrSet`. */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { RedisConnection } from '@app/redis';
-import type { L1Entry } from '../cache-entry';
+import { EncodedL1Entry, type L1Entry } from '../cache-entry';
 import { CacheUnavailableError } from '../cache.errors';
 import { CircuitBreaker, type BreakerState } from '../circuit-breaker';
 import { parseEnvelope, type Envelope } from '../l2/envelope';
@@ -188,7 +188,18 @@ export class RemoteTier {
       return { entry, fresh: false, guard: { notBefore: read.notBefore, absent: read.absent } };
     }
     stats.count(namespace, 'l2', 'hits');
-    if (!tracker.changed(start, full, entry.tags)) l1.set(full, entry, Buffer.byteLength(read.entry!.payload));
+    if (!tracker.changed(start, full, entry.tags)) {
+      const { payload } = read.entry!;
+      const kept = new EncodedL1Entry(
+        payload,
+        this.ctx.options.serializer,
+        entry.expiresAt,
+        entry.graceUntil,
+        entry.tags,
+        entry.ttlMs,
+      );
+      l1.set(full, kept, Buffer.byteLength(payload));
+    }
     return { entry, fresh: true, guard: { notBefore: read.notBefore } };
   }
 

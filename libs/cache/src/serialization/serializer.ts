@@ -7,7 +7,11 @@ export interface Serializer {
    * unsupported values; the message names the path, e.g. `value.user.callback is a function`.
    */
   encode(value: unknown): string;
-  /** Decodes what encode produced. Throws CacheSerializationError on malformed input. */
+  /**
+   * Decodes what encode produced. Throws CacheSerializationError on malformed input.
+   * Must give the same value for the same text every time: the L1 copy of an L2 hit
+   * is kept as text and decoded again on its first L1 hit (`EncodedL1Entry`).
+   */
   decode(text: string): unknown;
 }
 
