@@ -26,12 +26,11 @@ const notAllowed = (name: string) => `property ${name} should not exist`;
  * as if absent, and a query would still carry them into the response
  * cache's key (one entry per value).
  */
-function inheritedNames(value: unknown, depth: number): string[] {
-  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return [];
-  const found: string[] = [];
+function inheritedNames(value: unknown, depth = 0, found: string[] = []): string[] {
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return found;
   for (const key of Object.keys(value)) {
     if (key in Object.prototype) found.push(key);
-    found.push(...inheritedNames((value as Record<string, unknown>)[key], depth + 1));
+    inheritedNames((value as Record<string, unknown>)[key], depth + 1, found);
   }
   return found;
 }
@@ -52,7 +51,7 @@ function inheritedNames(value: unknown, depth: number): string[] {
 export class BoundedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
-      const inherited = inheritedNames(value, 0);
+      const inherited = inheritedNames(value);
       if (inherited.length > 0) {
         throw new BadRequestException(capMessages(inherited.map(notAllowed), MAX_VALIDATION_MESSAGES));
       }
