@@ -1,4 +1,5 @@
 import { CacheService } from '@app/cache';
+import { DataSource } from 'typeorm';
 import { createClient } from 'redis';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 
@@ -191,6 +192,31 @@ describe('Cache admin API', () => {
     for (const step of res.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
   });
 
+  it('runs no action whose audit entry cannot be written (the entry is written first)', async () => {
+    await a.app.get(CacheService).namespace('audit-probe').set('k', 'kept');
+    const db = a.app.get(DataSource);
+    // The audit table out of the way: its insert fails as it would with Postgres gone.
+    await db.query('ALTER TABLE cache_audit RENAME TO cache_audit_away');
+    let status: number;
+    try {
+      status = (await apiCall(a, 'POST', '/cache/invalidate', adminToken, { namespace: 'audit-probe' })).statusCode;
+    } finally {
+      await db.query('ALTER TABLE cache_audit_away RENAME TO cache_audit');
+    }
+    expect(status).toBeGreaterThanOrEqual(500);
+    // Before, the namespace was cleared on every instance and the call still failed, with no entry.
+    expect(await a.app.get(CacheService).namespace('audit-probe').get('k')).toBe('kept');
+    expect(await b.app.get(CacheService).namespace('audit-probe').get('k')).toBe('kept');
+  });
+
+  it('refuses a SCAN cursor Redis would refuse with 400, and the cache stays healthy', async () => {
+    for (const cursor of ['18446744073709551616', '99999999999999999999', '9999999999999999999999']) {
+      expect((await apiCall(a, 'GET', `/cache/keys?cursor=${cursor}`, adminToken)).statusCode).toBe(400);
+    }
+    expect((await apiCall(a, 'GET', '/cache/keys?cursor=18446744073709551615', adminToken)).statusCode).toBe(200);
+    expect(a.app.get(CacheService).status().breaker).toBe('closed');
+  });
+
   it('audits every action with the admin’s id and its outcome, newest first', async () => {
     await apiCall(a, 'POST', '/cache/invalidate', adminToken, { tags: ['audited-tag'] });
     await apiCall(a, 'POST', '/cache/warm/users/00000000-0000-4000-8000-000000000000', adminToken);
@@ -216,6 +242,8 @@ describe('Cache admin API', () => {
       'test',
       'warm.boardrooms',
       'warm.conversations',
+      // A kind nothing warms is audited too (a 404, `not_found`).
+      'warm.planets',
       'warm.users',
     ]);
     // Reads are not audited.

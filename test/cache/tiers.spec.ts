@@ -64,6 +64,18 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     expect(b.cache.stats().copies).toMatchObject({ l1: { hits: 2 }, l2: { hits: 1 } });
   });
 
+  it('keeps the breaker closed when Redis refuses calls (an error reply comes at once: nothing waited)', async () => {
+    const ns = a.cache.namespace('refused');
+    // Another type at the entries' keys: the read and write scripts get WRONGTYPE.
+    for (let i = 0; i < 5; i++) await a.redis.run((c) => c.rPush(a.cache.redisKey('refused', `k${i}`), 'x'));
+    for (let i = 0; i < 5; i++) {
+      expect(await ns.getOrSet(`k${i}`, () => `loaded ${i}`)).toBe(`loaded ${i}`);
+      expect(await ns.get(`k${i}`)).not.toBe('x');
+    }
+    expect(a.cache.stats().refused.l2.errors).toBeGreaterThanOrEqual(3);
+    expect(a.cache.status().breaker).toBe('closed');
+  });
+
   it("expires B's L1 copy with the L2 entry (its remaining TTL), not a full TTL after B read it", async () => {
     // TTL T; B reads at about T/2. The right expiry of B's copy is T after the
     // write; a full TTL would keep it until (T/2 + T × 0.9, with jitter). B is

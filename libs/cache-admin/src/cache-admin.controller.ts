@@ -45,6 +45,7 @@ import {
   KeysQuery,
   WarmResultDto,
 } from './cache-admin.dto';
+import type { AuditOutcome } from './cache-audit.entity';
 import { CacheAuditService } from './cache-audit.service';
 import { KeyBrowser } from './key-browser';
 import { StatsSampler } from './stats-sampler';
@@ -137,12 +138,14 @@ export class CacheAdminController {
   ): Promise<{ warmed: string; id: string }> {
     // The canonical spelling: cache keys and tags are strings.
     const id = raw.toLowerCase();
-    const warmer = this.hooks.warmer(kind);
-    if (!warmer)
-      throw new NotFoundException(
-        `Nothing to warm by "${kind.slice(0, 40)}"; try ${this.hooks.warmerKinds.join(', ')}`,
-      );
-    return this.audited(admin, `warm.${kind}`, id, async () => {
+    // The action's name holds the kind: at most 40 characters (the column), of a name a warmer could have.
+    const named = /^[\w.-]{1,34}$/.test(kind) ? kind : 'unknown';
+    return this.audited(admin, `warm.${named}`, id, async () => {
+      const warmer = this.hooks.warmer(kind);
+      if (!warmer)
+        throw new NotFoundException(
+          `Nothing to warm by "${kind.slice(0, 40)}"; try ${this.hooks.warmerKinds.join(', ')}`,
+        );
       if (!(await warmer(id))) throw new NotFoundException(`No ${kind} ${id}`);
       return { warmed: kind, id };
     });
@@ -198,8 +201,18 @@ export class CacheAdminController {
   async test(
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<{ ok: boolean; usingRedis: boolean; steps: TestStep[] }> {
-    const ns = this.cache.namespace(ADMIN_TEST_NAMESPACE);
     const key = randomUUID();
+    return this.audited(
+      admin,
+      'test',
+      key,
+      () => this.roundTrip(key),
+      (result) => (result.ok ? 'ok' : 'error'),
+    );
+  }
+
+  private async roundTrip(key: string): Promise<{ ok: boolean; usingRedis: boolean; steps: TestStep[] }> {
+    const ns = this.cache.namespace(ADMIN_TEST_NAMESPACE);
     const usingRedis = this.cache.status().usingRedis;
     const steps: TestStep[] = [];
     const step = async (name: string, run: () => Promise<void>) => {
@@ -225,9 +238,7 @@ export class CacheAdminController {
     await step('read after delete (a miss)', async () => {
       if ((await ns.get(key)) !== undefined) throw new Error('the deleted entry is still read');
     });
-    const ok = steps.every((s) => s.ok);
-    await this.audit.record(admin.id, 'test', key, ok ? 'ok' : 'error');
-    return { ok, usingRedis, steps };
+    return { ok: steps.every((s) => s.ok), usingRedis, steps };
   }
 
   /** One `SCAN` page of the app's entries whose key contains `match` (taken literally); `cursor` "0" starts and ends. */
@@ -270,22 +281,28 @@ export class CacheAdminController {
     return this.audit.page(query.page, query.limit);
   }
 
-  /** Runs an action and audits it: `ok`, `not_found` (a 404) or `error`, then answers or rethrows. */
+  /**
+   * Audits an action and runs it: the entry is written first (no entry, no
+   * action: the call fails), then given its outcome, `ok` (or what `judge`
+   * makes of the result), `not_found` (a 404) or `error`.
+   */
   private async audited<T>(
     admin: AuthenticatedUser,
     action: string,
     target: string,
     run: () => Promise<T>,
+    judge: (result: T) => AuditOutcome = () => 'ok',
   ): Promise<T> {
+    const entry = await this.audit.begin(admin.id, action, target);
     let result: T;
     try {
       result = await run();
     } catch (error) {
       const outcome = error instanceof NotFoundException ? 'not_found' : 'error';
-      await this.audit.record(admin.id, action, target, outcome, (error as Error).message);
+      await this.audit.finish(entry, admin.id, action, target, outcome, (error as Error).message);
       throw error;
     }
-    await this.audit.record(admin.id, action, target, 'ok');
+    await this.audit.finish(entry, admin.id, action, target, judge(result));
     return result;
   }
 

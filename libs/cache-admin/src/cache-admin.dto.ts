@@ -1,10 +1,35 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import type { CacheStatus } from '@app/cache';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+} from 'class-validator';
 import type { AuditOutcome } from './cache-audit.entity';
 import type { AuditEntry } from './cache-audit.service';
 import type { StatsSample } from './stats-sampler';
+
+/** Redis's SCAN cursors are unsigned 64-bit numbers: a larger one is an error reply, not a page. */
+const MAX_SCAN_CURSOR = 2n ** 64n - 1n;
+
+/** A SCAN cursor: decimal digits, at most 2^64 - 1 (Redis answers anything else with an error). */
+const IsScanCursor = () =>
+  ValidateBy({
+    name: 'isScanCursor',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && /^\d{1,20}$/.test(value) && BigInt(value) <= MAX_SCAN_CURSOR,
+      defaultMessage: () => 'cursor must be the number a previous page returned',
+    },
+  });
 
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -51,7 +76,7 @@ export class KeysQuery {
 
   @ApiPropertyOptional({ default: '0', description: 'The cursor the previous page returned' })
   @IsOptional()
-  @Matches(/^\d{1,22}$/, { message: 'cursor must be the number a previous page returned' })
+  @IsScanCursor()
   cursor: string = '0';
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'SCAN COUNT' })
@@ -251,7 +276,7 @@ class AuditEntryDto implements AuditEntry {
   @ApiProperty({ format: 'uuid', description: 'The admin' }) actorId: string;
   @ApiProperty({ example: 'invalidate' }) action: string;
   @ApiProperty() target: string;
-  @ApiProperty({ enum: ['ok', 'not_found', 'error'] }) outcome: AuditOutcome;
+  @ApiProperty({ enum: ['pending', 'ok', 'not_found', 'error'] }) outcome: AuditOutcome;
   @ApiProperty({ type: 'string', nullable: true }) detail: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }

@@ -1,7 +1,10 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** How an admin action ended. */
-export type AuditOutcome = 'ok' | 'not_found' | 'error';
+/**
+ * How an admin action ended: `pending` while it runs, and for good when its
+ * outcome could not be written after it ran (the database failed meanwhile).
+ */
+export type AuditOutcome = 'pending' | 'ok' | 'not_found' | 'error';
 
 /** One admin action on the cache: who, what, on what, when, and how it ended. */
 @Entity({ name: 'cache_audit' })

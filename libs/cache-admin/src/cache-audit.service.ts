@@ -17,9 +17,10 @@ export interface AuditEntry {
 const clip = (text: string) => (text.length > 500 ? `${text.slice(0, 497)}...` : text);
 
 /**
- * The audit log of admin actions: stored in Postgres and logged. A failure
- * to store an entry is logged and fails the action's response (500): an
- * action that cannot be audited is not silently accepted.
+ * The audit log of admin actions: stored in Postgres and logged. An entry
+ * is written before its action runs (`begin`, outcome `pending`) and given
+ * its outcome after (`finish`): when the entry cannot be written the action
+ * does not run and the call fails, so no action goes unaudited.
  */
 @Injectable()
 export class CacheAuditService {
@@ -27,16 +28,28 @@ export class CacheAuditService {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async record(actorId: string, action: string, target: string, outcome: AuditOutcome, detail?: string): Promise<void> {
-    const entry = {
-      actorId,
-      action,
-      target: clip(target),
-      outcome,
-      detail: detail === undefined ? null : clip(detail),
-    };
-    this.logger.log(`admin ${actorId} ${action} ${entry.target}: ${outcome}${detail ? ` (${entry.detail})` : ''}`);
-    await this.db.getRepository(CacheAuditEntity).insert(entry);
+  /** Writes the entry of an action about to run, as `pending`; its id. Throws when it cannot be written. */
+  async begin(actorId: string, action: string, target: string): Promise<string> {
+    const entry = { actorId, action, target: clip(target), outcome: 'pending' as const, detail: null };
+    const { identifiers } = await this.db.getRepository(CacheAuditEntity).insert(entry);
+    return (identifiers[0] as { id: string }).id;
+  }
+
+  /**
+   * Gives an entry its outcome. Never throws: the action has run by now, and
+   * failing its response would tell the admin it had not. An outcome that
+   * cannot be written is logged as an error, and the entry stays `pending`.
+   */
+  async finish(id: string, actorId: string, action: string, target: string, outcome: AuditOutcome, detail?: string) {
+    const clipped = detail === undefined ? null : clip(detail);
+    this.logger.log(`admin ${actorId} ${action} ${clip(target)}: ${outcome}${clipped ? ` (${clipped})` : ''}`);
+    try {
+      await this.db.getRepository(CacheAuditEntity).update({ id }, { outcome, detail: clipped });
+    } catch (error) {
+      this.logger.error(
+        `audit entry ${id} (${action}) left pending: its outcome ${outcome} was not stored: ${String(error)}`,
+      );
+    }
   }
 
   /** Newest first. */

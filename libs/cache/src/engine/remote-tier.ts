@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@app/redis';
+import { isErrorReply, type RedisConnection } from '@app/redis';
 import { EncodedL1Entry, type L1Entry } from '../cache-entry';
 import { CacheUnavailableError } from '../cache.errors';
 import { CircuitBreaker, type BreakerState } from '../circuit-breaker';
@@ -135,7 +135,7 @@ export class RemoteTier {
       await Promise.all([this.l2!.delete(keys), this.l2!.invalidateTags(tags)]);
       this.breaker.success();
     } catch (error) {
-      this.breaker.failure();
+      this.noteFailure(error);
       throw error;
     }
   }
@@ -153,7 +153,7 @@ export class RemoteTier {
       this.breaker.success();
       return result;
     } catch (error) {
-      this.breaker.failure();
+      this.noteFailure(error);
       this.logger.debug(`CACHE_MANAGER store call failed: ${String(error)}`);
       throw error;
     }
@@ -233,10 +233,20 @@ export class RemoteTier {
       return result;
     } catch (error) {
       this.ctx.stats.count(namespace, 'l2', 'errors');
-      this.breaker.failure();
+      this.noteFailure(error);
       this.logger.debug(`L2 call failed: ${String(error)}`);
       return undefined;
     }
+  }
+
+  /**
+   * A deadline miss or a lost connection counts against Redis's health; an
+   * error reply does not (Redis answered, at once: a refused command, such as
+   * a SCAN cursor out of range or a key of another type, says nothing about
+   * whether the next call will wait), as on the connection itself.
+   */
+  private noteFailure(error: unknown): void {
+    if (!isErrorReply(error)) this.breaker.failure();
   }
 }
 
