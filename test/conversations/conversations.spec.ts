@@ -1,6 +1,7 @@
 import { AiLedger } from '@app/ai';
-import { ConversationStateService } from '@app/conversation-state';
+import { ConversationNotFoundError, ConversationStateService } from '@app/conversation-state';
 import { DataSource } from 'typeorm';
+import { UsersService } from '../../apps/api/src/users/users.service';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
 
@@ -345,6 +346,43 @@ describe('Conversations across two instances', () => {
     const state = (await call(b, 'GET', `/conversations/${id}`, owner.token)).json();
     expect(state).toMatchObject({ title: 'Kept', createdBy: null });
     expect(state.messages.map((m: Message) => m.content)).toContain('before I go');
+  });
+
+  it('drops every cached copy of a deleted boardroom’s conversations, on every instance', async () => {
+    const owner = await user('Dissolver');
+    const roomId = await room(owner);
+    const id = await conversation(owner.token, roomId);
+    await post(a, id, owner.token, { content: 'soon gone' });
+    const onB = b.app.get(ConversationStateService);
+    // B caches the state, the history and the header.
+    expect((await onB.get(id)).messages).toHaveLength(2);
+    expect(await onB.messages(id, 0, 10)).toHaveLength(2);
+    expect((await onB.header(id)).boardroomId).toBe(roomId);
+    // The database's cascade deletes the conversation: no write of the conversation service saw it.
+    expect((await call(a, 'DELETE', `/boardrooms/${roomId}`, owner.token)).statusCode).toBe(204);
+    await expect(onB.get(id)).rejects.toBeInstanceOf(ConversationNotFoundError);
+    await expect(onB.header(id)).rejects.toBeInstanceOf(ConversationNotFoundError);
+  });
+
+  it('drops the cached copies of what deleting a user changes: their conversations and messages, their boardrooms’', async () => {
+    const host = await user('Host');
+    const guest = await user('Guest');
+    const hostRoom = await room(host, guest);
+    const byGuest = await conversation(guest.token, hostRoom);
+    await post(a, byGuest, guest.token, { content: 'guest words' });
+    const inGuestRoom = await conversation(guest.token, await room(guest));
+    const onB = b.app.get(ConversationStateService);
+    const before = await onB.get(byGuest);
+    expect(before.createdBy).toBe(guest.id);
+    expect(before.messages[0].authorId).toBe(guest.id);
+    await onB.get(inGuestRoom);
+    // What the admin route calls. The database sets created_by and author_id to null and cascades the room.
+    await a.app.get(UsersService).remove(guest.id);
+    const after = await onB.get(byGuest);
+    expect(after.createdBy).toBeNull();
+    expect(after.messages[0]).toMatchObject({ content: 'guest words', authorId: null });
+    expect((await onB.header(byGuest)).createdBy).toBeNull();
+    await expect(onB.get(inGuestRoom)).rejects.toBeInstanceOf(ConversationNotFoundError);
   });
 
   it('refuses bad input with 400, and a stale context version with 409', async () => {

@@ -315,6 +315,48 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     return warmed;
   }
 
+  /**
+   * The conversations a deletion elsewhere changes in the database by
+   * itself, as `manager` (the deleting transaction, holding the locks that
+   * keep new ones out) sees them: those of `boardroomIds` (their rows go
+   * with the boardroom, `ON DELETE CASCADE`) and, for `userId`, those the
+   * user created or wrote a message in (`created_by` and `author_id` become
+   * null). Hand them to `forget` once that transaction has committed.
+   */
+  async affectedBy(
+    manager: EntityManager,
+    changes: { boardroomIds?: readonly string[]; userId?: string },
+  ): Promise<string[]> {
+    const ids = new Set<string>();
+    const { boardroomIds = [], userId } = changes;
+    const where = [
+      ...(boardroomIds.length > 0 ? [{ boardroomId: In([...boardroomIds]) }] : []),
+      ...(userId ? [{ createdBy: userId }] : []),
+    ];
+    if (where.length > 0) {
+      for (const row of await manager.find(ConversationEntity, { select: { id: true }, where })) ids.add(row.id);
+    }
+    if (userId) {
+      const rows = await manager
+        .createQueryBuilder(MessageEntity, 'm')
+        .select('DISTINCT m.conversation_id', 'id')
+        .where('m.author_id = :userId', { userId })
+        .getRawMany<{ id: string }>();
+      for (const row of rows) ids.add(row.id);
+    }
+    return [...ids];
+  }
+
+  /**
+   * Drops every cached copy (state, history and header) of `ids`, on every
+   * instance: for conversations the database changed without this service
+   * (see `affectedBy`).
+   */
+  async forget(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.cache.invalidateTags(ids.flatMap((id) => [conversationTag(id), conversationHeaderTag(id)]));
+  }
+
   /** Drops every cached copy of the conversation, on every instance. */
   invalidate(id: string): Promise<void> {
     return this.cache.invalidateTags([conversationTag(id)]);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { ConversationStateService } from '@app/conversation-state';
 import { QueryCache } from '@app/query-cache';
 import { UserEntity, type AuthenticatedUser } from '@app/auth';
 import { DomainError, FOREIGN_KEY_VIOLATION, pgCode, UNIQUE_VIOLATION } from '../common/domain.errors';
@@ -24,6 +25,7 @@ export class BoardroomsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly qc: QueryCache,
+    private readonly conversations: ConversationStateService,
   ) {}
 
   async create(caller: AuthenticatedUser, input: CreateBoardroomDto): Promise<BoardroomView> {
@@ -65,15 +67,24 @@ export class BoardroomsService {
     return this.load(id);
   }
 
+  /**
+   * Deletes the boardroom, its members and (by the database's cascade) its
+   * conversations; the cached copies of those go too, on every instance,
+   * before this returns. The row lock keeps a conversation from being
+   * created in it meanwhile (its foreign key check waits, then fails).
+   */
   async remove(caller: AuthenticatedUser, id: string): Promise<void> {
     await this.requireRole(caller, id, ['owner']);
-    await this.db.transaction(async (tx) => {
-      const boardroom = await tx.findOneBy(BoardroomEntity, { id });
+    const conversations = await this.db.transaction(async (tx) => {
+      const boardroom = await tx.findOne(BoardroomEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       // An admin passes requireRole for any id: a missing boardroom is a 404 for them too, not a silent 204.
       if (!boardroom) throw DomainError.notFound('Boardroom');
+      const cascaded = await this.conversations.affectedBy(tx, { boardroomIds: [id] });
       await tx.remove(await tx.findBy(BoardroomMemberEntity, { boardroomId: id }));
       await tx.remove(boardroom);
+      return cascaded;
     });
+    await this.conversations.forget(conversations);
   }
 
   async addMember(caller: AuthenticatedUser, id: string, input: AddMemberDto): Promise<BoardroomView> {

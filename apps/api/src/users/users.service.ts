@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { ConversationStateService } from '@app/conversation-state';
 import { QueryCache } from '@app/query-cache';
 import {
   AuthError,
@@ -27,6 +28,7 @@ export class UsersService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly qc: QueryCache,
     private readonly sessions: SessionService,
+    private readonly conversations: ConversationStateService,
   ) {}
 
   async get(id: string): Promise<PublicUser> {
@@ -91,24 +93,32 @@ export class UsersService {
    * the delete may open a session after the first step; the transaction
    * locks the user row (no session can be added past it) and notes those
    * sessions, whose rows the cascade deletes, to revoke their tokens too.
+   * The conversations the database changes by itself (those of the owned
+   * boardrooms go; the user's own lose their `createdBy` and authors) have
+   * their cached copies dropped after the commit, before this returns.
    */
   async remove(id: string): Promise<void> {
     if (!(await this.db.getRepository(UserEntity).existsBy({ id }))) throw DomainError.notFound('User');
     await this.sessions.endAll(id);
-    const raced = await this.db.transaction(async (tx) => {
+    const done = await this.db.transaction(async (tx) => {
       const user = await tx.findOne(UserEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!user) return [];
+      if (!user) return { opened: [], changed: [] };
       const opened = await this.sessions.openSessionIds(id, tx);
-      const owned = await tx.findBy(BoardroomEntity, { ownerId: id });
+      // Locked: no conversation is created in them meanwhile (its foreign key check waits, then fails).
+      const owned = await tx.find(BoardroomEntity, { where: { ownerId: id }, lock: { mode: 'pessimistic_write' } });
+      // What the database changes by itself below: the owned boardrooms' conversations (cascade),
+      // and the user's own conversations and messages (`created_by`, `author_id` set to null).
+      const changed = await this.conversations.affectedBy(tx, { boardroomIds: owned.map((b) => b.id), userId: id });
       const memberships = await tx.find(BoardroomMemberEntity, {
         where: [{ userId: id }, ...owned.map((b) => ({ boardroomId: b.id }))],
       });
       await tx.remove(memberships);
       await tx.remove(owned);
       await tx.remove(user);
-      return opened;
+      return { opened, changed };
     });
-    if (raced.length > 0) await this.sessions.revokeAccess(raced);
+    await this.conversations.forget(done.changed);
+    if (done.opened.length > 0) await this.sessions.revokeAccess(done.opened);
   }
 
   /** Loads the user into the cache (admin warm-up). */
