@@ -7,6 +7,7 @@ import {
   type CacheCluster,
   type CacheInstance,
 } from '../support/cache-instance';
+import { waitFor } from '../support/free-port';
 import { TestRedisServer } from '../support/redis-server';
 
 describe('tiered cache: L1 and L2 on one Redis', () => {
@@ -74,6 +75,26 @@ describe('tiered cache: L1 and L2 on one Redis', () => {
     }
     expect(a.cache.stats().refused.l2.errors).toBeGreaterThanOrEqual(3);
     expect(a.cache.status().breaker).toBe('closed');
+  });
+
+  it('replays an invalidation Redis refused (OOM), and B drops its copy once Redis takes writes again', async () => {
+    await a.cache.namespace('full').set('k', 'before', { tags: ['full-tag'] });
+    expect(await b.cache.namespace('full').get('k')).toBe('before');
+    const config = (value: string) => a.redis.run((c) => c.configSet({ maxmemory: value }));
+    await a.redis.run((c) => c.configSet({ 'maxmemory-policy': 'noeviction' }));
+    await config('1');
+    try {
+      // Redis answers the invalidation's writes with an error (OOM): L2 still holds the entry.
+      await a.cache.invalidateTags(['full-tag']);
+      // A's breaker opens (it must not read what it just failed to invalidate); its probe replays.
+      expect(a.cache.status().breaker).toBe('open');
+      expect(await a.cache.namespace('full').get('k')).toBeUndefined();
+    } finally {
+      await config('0');
+    }
+    await waitFor(async () => (await b.cache.namespace('full').get('k')) === undefined, 5_000, 'B to drop its copy');
+    await waitFor(() => a.cache.status().breaker === 'closed', 5_000, "A's breaker to close");
+    expect(await a.cache.namespace('full').get('k')).toBeUndefined();
   });
 
   it("expires B's L1 copy with the L2 entry (its remaining TTL), not a full TTL after B read it", async () => {

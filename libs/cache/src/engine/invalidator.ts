@@ -248,6 +248,10 @@ export class Invalidator implements L1Trust {
     } catch (error) {
       this.logger.warn(`invalidation deferred until Redis answers: ${String(error)}`);
       this.pending.add(invalidation.keys, invalidation.tags);
+      // L2 may still hold what this invalidated, whatever the reason (a deadline, or an error reply such
+      // as OOM, which the breaker does not count): open it now, so that this instance stops reading L2,
+      // the other instances hear it is degraded (they stop trusting L2 too), and the probe replays.
+      this.remote.breaker.trip();
       return this.sendOnChannel(invalidation);
     }
     const id = this.ids.next();
