@@ -35,6 +35,21 @@ describe(registerJsonBodyParser.name, () => {
     expect(res.json().message).toMatch(message);
   });
 
+  it('refuses bytes that are not UTF-8 with 400 (they would become U+FFFD), and takes multi-byte text', async () => {
+    for (const bytes of [[0xff, 0xfe], [0xc3], [0xed, 0xa0, 0x80]]) {
+      const payload = Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bytes), Buffer.from('"}')]);
+      const res = await fastify.inject({
+        method: 'POST',
+        url: '/',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toBe('The body is not valid UTF-8');
+    }
+    expect((await post('{"a":"é€😀"}')).json()).toEqual({ body: { a: 'é€😀' } });
+  });
+
   it('keeps secure-json-parse: prototype-poisoning keys are a 400', async () => {
     for (const payload of ['{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"admin":true}}}']) {
       expect((await post(payload)).statusCode).toBe(400);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 import type { JsonBodyLimits } from '../config/app-config';
 import { findJsonBodyViolation, JsonBodyRejectedError } from './json-body-limits';
 
@@ -18,10 +19,15 @@ export function registerJsonBodyParser(fastify: FastifyInstance, limits: JsonBod
   // 'error' for both, as Fastify's defaults: poisoned keys are refused, not silently dropped.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
-    // parseAs 'string' hands over a string; Fastify's type says string or Buffer.
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    // JSON is UTF-8 (RFC 8259): invalid bytes would otherwise become U+FFFD silently, and be stored so.
+    if (!isUtf8(bytes)) {
+      done(new JsonBodyRejectedError({ status: 400, message: 'The body is not valid UTF-8' }), undefined);
+      return;
+    }
     // Fastify's parser answers through `done`, synchronously; its type also allows a promise.
-    void parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), (error, value) => {
+    void parseJson(request, bytes.toString('utf8'), (error, value) => {
       if (error) return done(error, undefined);
       const violation = findJsonBodyViolation(value, limits);
       if (violation) done(new JsonBodyRejectedError(violation), undefined);
