@@ -299,10 +299,10 @@ export class CacheAdminController {
       result = await run();
     } catch (error) {
       const outcome = error instanceof NotFoundException ? 'not_found' : 'error';
-      await this.audit.finish(entry, admin.id, action, target, outcome, (error as Error).message);
+      await this.audit.finish(entry, outcome, (error as Error).message);
       throw error;
     }
-    await this.audit.finish(entry, admin.id, action, target, judge(result));
+    await this.audit.finish(entry, judge(result));
     return result;
   }
 

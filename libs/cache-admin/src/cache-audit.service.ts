@@ -14,6 +14,14 @@ export interface AuditEntry {
   createdAt: string;
 }
 
+/** An entry `begin` wrote, for `finish`. */
+export interface PendingAudit {
+  readonly id: string;
+  readonly actorId: string;
+  readonly action: string;
+  readonly target: string;
+}
+
 const clip = (text: string) => (text.length > 500 ? `${text.slice(0, 497)}...` : text);
 
 /**
@@ -28,11 +36,11 @@ export class CacheAuditService {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Writes the entry of an action about to run, as `pending`; its id. Throws when it cannot be written. */
-  async begin(actorId: string, action: string, target: string): Promise<string> {
+  /** Writes the entry of an action about to run, as `pending`. Throws when it cannot be written. */
+  async begin(actorId: string, action: string, target: string): Promise<PendingAudit> {
     const entry = { actorId, action, target: clip(target), outcome: 'pending' as const, detail: null };
     const { identifiers } = await this.db.getRepository(CacheAuditEntity).insert(entry);
-    return (identifiers[0] as { id: string }).id;
+    return { id: (identifiers[0] as { id: string }).id, actorId, action, target: entry.target };
   }
 
   /**
@@ -40,9 +48,10 @@ export class CacheAuditService {
    * failing its response would tell the admin it had not. An outcome that
    * cannot be written is logged as an error, and the entry stays `pending`.
    */
-  async finish(id: string, actorId: string, action: string, target: string, outcome: AuditOutcome, detail?: string) {
+  async finish(entry: PendingAudit, outcome: AuditOutcome, detail?: string): Promise<void> {
     const clipped = detail === undefined ? null : clip(detail);
-    this.logger.log(`admin ${actorId} ${action} ${clip(target)}: ${outcome}${clipped ? ` (${clipped})` : ''}`);
+    const { id, actorId, action, target } = entry;
+    this.logger.log(`admin ${actorId} ${action} ${target}: ${outcome}${clipped ? ` (${clipped})` : ''}`);
     try {
       await this.db.getRepository(CacheAuditEntity).update({ id }, { outcome, detail: clipped });
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
+import { parseRequestDirectives } from '@app/http-cache';
 import type { LineSink } from './batched-destination';
 import { redactUrl } from './redact-url';
 
@@ -21,8 +22,6 @@ const ERROR = 50;
  * else happens per request: no child logger, no middleware, no header
  * copying (headers are not logged, so there is nothing to redact in them).
  */
-const ONLY_IF_CACHED = /(?:^|,)\s*only-if-cached\s*(?:,|$)/i;
-
 export function logRequests(fastify: FastifyInstance, logger: Logger, destination: LineSink): void {
   const info = logger.isLevelEnabled('info');
   const error = logger.isLevelEnabled('error');
@@ -32,7 +31,8 @@ export function logRequests(fastify: FastifyInstance, logger: Logger, destinatio
     const status = reply.statusCode;
     // A 504 the client asked for (`only-if-cached` and nothing stored, RFC 9111) is no failure of the
     // server: logged as an error, any client could fill the error log with it.
-    const failed = status >= 500 && !(status === 504 && ONLY_IF_CACHED.test(request.headers['cache-control'] ?? ''));
+    const failed =
+      status >= 500 && !(status === 504 && parseRequestDirectives(request.headers['cache-control']).onlyIfCached);
     if (failed ? error : info) {
       const route = request.routeOptions.url;
       // The request id matches [A-Za-z0-9._:-] or is a UUID, the method is one Fastify
