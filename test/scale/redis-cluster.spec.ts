@@ -364,7 +364,8 @@ describe('Redis Cluster', () => {
       await writeThenRead(await account(), 'a new user', 0);
       expect((await browse(token, '')).length).toBeGreaterThan(0);
       await cluster.bringBack(victim);
-    });
+      // A rejoin can need a repair of the cluster's slot map (see TestRedisCluster.waitUntilHealthy).
+    }, 120_000);
 
     it('gets past a paused master (no socket error: calls miss their deadline) once its replica took over', async () => {
       const user = await account();
@@ -391,6 +392,7 @@ describe('Redis Cluster', () => {
 
       await cluster.bringBack(victim);
       await writeThenRead(user, 'after it came back', 1);
-    });
+      // A rejoin can need a repair of the cluster's slot map (see TestRedisCluster.waitUntilHealthy).
+    }, 120_000);
   });
 });

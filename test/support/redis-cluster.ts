@@ -131,26 +131,55 @@ export class TestRedisCluster {
     throw new Error(`no master owns slot ${slot}`);
   }
 
-  /** Every live server reports `cluster_state:ok`, and all 16,384 slots are served by live masters. */
-  async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Every live server reports `cluster_state:ok`, and all 16,384 slots are served by live masters.
+   * With `repairAfterMs`, a cluster that has not converged by then, because a server's own view
+   * left a slot unassigned while every node is up, is repaired once with `redis-cli --cluster fix`,
+   * as an operator would: Redis can lose a slot from one node's view when a killed node that took
+   * part in a resharding rejoins (redis/redis#2969; seen here on Redis 7.0 after a resharding, a
+   * killed master and its restart). The app is not involved: it never changes the slot map.
+   */
+  async waitUntilHealthy(timeoutMs = 30_000, repairAfterMs?: number): Promise<void> {
     let last = '';
+    let unassigned = false;
+    const healthy = async () => {
+      let ok = true;
+      unassigned = false;
+      for (const port of this.live) {
+        const info = String(await this.command(port, ['CLUSTER', 'INFO']).catch(() => ''));
+        if (info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384')) continue;
+        ok = false;
+        last = `${port}: ${info.split('\r\n').slice(0, 6).join(' ')}`;
+        unassigned ||= /cluster_slots_assigned:\d/.test(info) && !info.includes('cluster_slots_assigned:16384');
+      }
+      return ok;
+    };
     try {
-      await waitFor(
-        async () => {
-          for (const port of this.live) {
-            const info = String(await this.command(port, ['CLUSTER', 'INFO']).catch(() => ''));
-            last = `${port}: ${info.split('\r\n').slice(0, 6).join(' ')}`;
-            if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return false;
-          }
-          return true;
-        },
-        timeoutMs,
-        'the cluster to be healthy',
-      );
+      if (repairAfterMs !== undefined && repairAfterMs < timeoutMs) {
+        const converged = await waitFor(healthy, repairAfterMs, 'the cluster to converge').then(
+          () => true,
+          () => false,
+        );
+        if (converged) return;
+        if (unassigned) {
+          console.warn(`repairing the test cluster (a node lost a slot from its view): ${last}`);
+          await this.fix();
+        }
+        timeoutMs -= repairAfterMs;
+      }
+      await waitFor(healthy, timeoutMs, 'the cluster to be healthy');
     } catch (error) {
       const nodes = await this.command(this.live[0], ['CLUSTER', 'NODES']).catch(() => '');
       throw new Error(`${(error as Error).message}; last: ${last}\n${String(nodes)}`);
     }
+  }
+
+  /** `redis-cli --cluster fix`: assigns uncovered slots and closes open (migrating, importing) ones. */
+  private async fix(): Promise<void> {
+    const auth = this.password === undefined ? [] : ['-a', this.password, '--no-auth-warning'];
+    await run('redis-cli', [...auth, '--cluster', 'fix', `127.0.0.1:${this.live[0]}`, '--cluster-yes'], {
+      timeout: 60_000,
+    }).catch((error: Error) => console.warn(`redis-cli --cluster fix: ${error.message}`));
   }
 
   /** SIGKILLs the master on `port` and waits until its replica serves its slots. */
@@ -186,7 +215,7 @@ export class TestRedisCluster {
       30_000,
       `${port} to rejoin`,
     );
-    await this.waitUntilHealthy();
+    await this.waitUntilHealthy(45_000, 15_000);
   }
 
   /** The replica on `port` has finished its sync with its master (a replica that has not cannot take over). */
