@@ -175,6 +175,34 @@ describe('DistributedLock with Redis paused', () => {
   });
 });
 
+describe('DistributedLock with Redis refusing writes', () => {
+  it('counts a refused acquisition, and keeps the breaker closed (Redis answered at once)', async () => {
+    const server = await TestRedisServer.start();
+    const instance = await createCacheInstance(
+      server.url,
+      { prefix: uniquePrefix(), probeIntervalMs: 60_000, breakerThreshold: 2 },
+      { commandTimeoutMs: 200 },
+    );
+    const config = (settings: Record<string, string>) => instance.redis.run((c) => c.configSet(settings));
+    try {
+      await config({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
+      const { lock } = instance.cache;
+      // The acquire script writes: Redis answers each call with an OOM error reply.
+      for (let i = 0; i < 3; i++) expect(await lock.acquire(`full-${i}`, { waitMs: 0 })).toBeUndefined();
+      expect(instance.cache.lockStats().failed).toBe(3);
+      expect(instance.cache.status().breaker).toBe('closed');
+      await config({ maxmemory: '0' });
+      const lease = await lock.acquire('full-0', { waitMs: 0 });
+      expect(lease).toBeDefined();
+      expect(await lease!.release()).toBe(true);
+    } finally {
+      await config({ maxmemory: '0' }).catch(() => undefined);
+      await instance.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('DistributedLock with the memory backend', () => {
   it('is a process-local lock with the same API', async () => {
     const instance = await createCacheInstance(undefined, { prefix: uniquePrefix(), backend: 'memory' });

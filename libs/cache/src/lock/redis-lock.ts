@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { redisScript, type RedisConnection } from '@app/redis';
+import { isErrorReply, redisScript, type RedisConnection } from '@app/redis';
 import { randomUUID } from 'node:crypto';
 import type { CacheStats } from '../cache-stats';
 import type { CircuitBreaker } from '../circuit-breaker';
@@ -72,7 +72,7 @@ export class RedisLock extends DistributedLock {
       breaker.success();
       fence = Number(reply);
     } catch (error) {
-      breaker.failure();
+      this.noteFailure(error);
       stats.lockEvent('failed');
       this.logger.warn(`lock "${safe}" not acquired, Redis failed: ${describe(error)}`);
       return { reason: 'unavailable' };
@@ -104,13 +104,18 @@ export class RedisLock extends DistributedLock {
     this.ctx.stats.lockEvent('busy');
   }
 
+  /** A failure the breaker counts: not an error reply (Redis answered), as on the cache's reads and writes. */
+  private noteFailure(error: unknown): void {
+    if (!isErrorReply(error)) this.ctx.breaker.failure();
+  }
+
   private async renew(key: string, lease: Lease, ttlMs: number): Promise<'held' | 'lost'> {
     try {
       const reply = await this.ctx.redis.script(SCRIPTS.renew, [key], [lease.token, String(ttlMs)]);
       this.ctx.breaker.success();
       return Number(reply) === 1 ? 'held' : 'lost';
     } catch (error) {
-      this.ctx.breaker.failure();
+      this.noteFailure(error);
       throw error;
     }
   }
@@ -127,7 +132,7 @@ export class RedisLock extends DistributedLock {
       deleted = Number(await this.ctx.redis.script(SCRIPTS.release, [key], [lease.token])) === 1;
       this.ctx.breaker.success();
     } catch (error) {
-      this.ctx.breaker.failure();
+      this.noteFailure(error);
       this.logger.warn(`lock "${safe}" not released (it expires in its ttl): ${describe(error)}`);
     }
     this.waiters.wake([safe]);
