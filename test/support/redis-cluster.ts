@@ -174,12 +174,18 @@ export class TestRedisCluster {
     }
   }
 
-  /** `redis-cli --cluster fix`: assigns uncovered slots and closes open (migrating, importing) ones. */
+  /**
+   * `redis-cli --cluster fix`: covers an uncovered slot with the node holding its keys (or any
+   * master), and closes open (migrating, importing) ones. Its coverage question ignores
+   * `--cluster-yes`, so the answers come on stdin.
+   */
   private async fix(): Promise<void> {
     const auth = this.password === undefined ? [] : ['-a', this.password, '--no-auth-warning'];
-    await run('redis-cli', [...auth, '--cluster', 'fix', `127.0.0.1:${this.live[0]}`, '--cluster-yes'], {
+    const fixing = run('redis-cli', [...auth, '--cluster', 'fix', `127.0.0.1:${this.live[0]}`, '--cluster-yes'], {
       timeout: 60_000,
-    }).catch((error: Error) => console.warn(`redis-cli --cluster fix: ${error.message}`));
+    });
+    fixing.child.stdin?.end('yes\n'.repeat(8));
+    await fixing.catch((error: Error) => console.warn(`redis-cli --cluster fix: ${error.message}`));
   }
 
   /** SIGKILLs the master on `port` and waits until its replica serves its slots. */
