@@ -7,7 +7,7 @@ import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
 import { AppProcess } from '../support/app-process';
 import { FailoverChecks, waitForRedisHealth, type TestAccount } from '../support/failover-checks';
 import { createCacheInstance, uniquePrefix, type CacheInstance } from '../support/cache-instance';
-import { freePort } from '../support/free-port';
+import { freePort, waitFor } from '../support/free-port';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TestRedisCluster } from '../support/redis-cluster';
 
@@ -41,9 +41,10 @@ describe('Redis Cluster', () => {
   describe('the cache core, two instances', () => {
     let a: CacheInstance;
     let b: CacheInstance;
+    let prefix: string;
 
     beforeAll(async () => {
-      const prefix = uniquePrefix();
+      prefix = uniquePrefix();
       [a, b] = await Promise.all([
         createCacheInstance(undefined, { prefix, backend: 'redis' }, clusterOptions()),
         createCacheInstance(undefined, { prefix, backend: 'redis' }, clusterOptions()),
@@ -126,6 +127,32 @@ describe('Redis Cluster', () => {
       const manager = a.moduleRef.get<Cache>(CACHE_MANAGER);
       await manager.set('cm-key', { on: 'cluster' }, 60_000);
       expect(await b.moduleRef.get<Cache>(CACHE_MANAGER).get('cm-key')).toEqual({ on: 'cluster' });
+    });
+
+    it('keeps hearing the bus when a resharding moves its channel’s slot to another master', async () => {
+      const ns = (instance: CacheInstance) => instance.cache.namespace('moved');
+      await ns(a).set('k', 'before');
+      expect(await ns(b).get('k')).toBe('before'); // now in B's L1
+      const channel = `${prefix}:bus`;
+      const slot = await cluster.slotOf(channel);
+      const from = await cluster.masterOfSlot(slot);
+      await cluster.moveSlot(
+        slot,
+        (await cluster.masterPorts()).find((port) => port !== from)!,
+      );
+      // The old master unsubscribed both instances from the channel: a write reaches neither over the
+      // bus now. Each counts Redis as down until it listens on the new master, then drops its L1 (and A
+      // replays its write as an invalidation: a value set while Redis was down is in A's L1 only).
+      await ns(a).set('k', 'after the move');
+      for (const instance of [a, b]) {
+        await waitFor(() => instance.cache.status().breaker === 'closed', 10_000, 'the breaker to close');
+      }
+      expect(await ns(b).get('k')).not.toBe('before');
+      // And the bus works again: B's L1 copy is dropped before A's write returns.
+      await ns(a).set('k', 'subscribed again');
+      expect(await ns(b).get('k')).toBe('subscribed again');
+      await ns(a).set('k', 'heard on the bus');
+      expect(await ns(b).get('k')).toBe('heard on the bus');
     });
 
     it('runs a loader once across instances (the distributed lock’s keys share a slot)', async () => {

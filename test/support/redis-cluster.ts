@@ -120,7 +120,16 @@ export class TestRedisCluster {
 
   /** The port of the master that owns `key`'s slot now. */
   async masterOf(key: string): Promise<number> {
-    const slot = Number(await this.command(this.live[0], ['CLUSTER', 'KEYSLOT', key]));
+    return this.masterOfSlot(await this.slotOf(key));
+  }
+
+  /** `key`'s hash slot. */
+  async slotOf(key: string): Promise<number> {
+    return Number(await this.command(this.live[0], ['CLUSTER', 'KEYSLOT', key]));
+  }
+
+  /** The port of the master that owns `slot` now. */
+  async masterOfSlot(slot: number): Promise<number> {
     for (const node of await this.topology()) {
       if (!node.master || node.failed) continue;
       for (const range of node.slots) {
@@ -237,6 +246,32 @@ export class TestRedisCluster {
     const args = ['--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', await idOf(from)];
     args.push('--cluster-to', await idOf(to), '--cluster-slots', String(slots), '--cluster-yes');
     await run('redis-cli', [...auth, ...args], { timeout: 120_000 });
+    await this.waitUntilHealthy();
+  }
+
+  /**
+   * Moves one hash slot and its keys to the master on `to`, the steps
+   * `redis-cli --cluster reshard` takes for each slot: importing on the
+   * target, migrating on the source, `MIGRATE` of its keys, then the new
+   * owner told to the target, the source (which then unsubscribes the
+   * slot's sharded channels' subscribers) and the other masters.
+   */
+  async moveSlot(slot: number, to: number): Promise<void> {
+    const from = await this.masterOfSlot(slot);
+    const idOf = async (port: number) => String(await this.command(port, ['CLUSTER', 'MYID']));
+    const [fromId, toId] = await Promise.all([idOf(from), idOf(to)]);
+    await this.command(to, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId]);
+    await this.command(from, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId]);
+    const auth = this.password === undefined ? [] : ['AUTH', this.password];
+    for (;;) {
+      const keys = (await this.command(from, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '100'])) as string[];
+      if (keys.length === 0) break;
+      await this.command(from, ['MIGRATE', '127.0.0.1', String(to), '', '0', '5000', ...auth, 'KEYS', ...keys]);
+    }
+    const others = (await this.masterPorts()).filter((port) => port !== from && port !== to);
+    for (const port of [to, from, ...others]) {
+      await this.command(port, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId]);
+    }
     await this.waitUntilHealthy();
   }
 

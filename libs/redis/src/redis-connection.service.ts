@@ -49,7 +49,9 @@ export type RedisConnectionEvent = 'ready' | 'down';
  * bypassed as a whole, not only that node's slots (one breaker, and a tag
  * invalidation writes a marker on every master; see `KeyLayout`). Until every master answers
  * a `PING`, the slot map is asked for again (a replica may have taken over),
- * then the channels are subscribed again and it is `ready`.
+ * then the channels are subscribed again and it is `ready`. A channel whose
+ * slot moves to another master (a resharding) is a `down` too, until it is
+ * subscribed on its new master: messages published meanwhile were lost.
  */
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
@@ -64,6 +66,10 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private discoveryError?: Error;
   /** Cluster mode: channels subscribed through `subscribe`, subscribed again after a failover. */
   private readonly channels = new Map<string, RedisMessageListener>();
+  /** Cluster mode: the sharded pub/sub clients told to report a moved channel (see `watchChannelMoves`). */
+  private readonly watchedSubscribers = new WeakSet<object>();
+  /** Cluster mode: a channel's slot moved, so the slot map is read again before the channels are subscribed again. */
+  private slotMapStale = false;
   private wasReady = false;
   private subscriberWasReady = false;
   private firstAttempt: Promise<boolean> = Promise.resolve(false);
@@ -221,6 +227,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.cluster) {
       this.channels.set(channel, listener);
       await withDeadline(this.cluster.sSubscribe(channel, listener), this.options.commandTimeoutMs, 'SSUBSCRIBE');
+      this.watchChannelMoves();
       return;
     }
     await withDeadline(
@@ -418,16 +425,46 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** A node failed: `down` (its slots cannot be served, its shard's pub/sub may have missed messages) until every master answers. */
   private onClusterLost(reason: string): void {
+    this.clusterDown(reason, `Redis cluster node lost (${reason}): asking for the slot map until every master answers`);
+  }
+
+  /** `down` until every master answers and the channels are subscribed again (see `watchNodes`). */
+  private clusterDown(reason: string, warning: string): void {
     if (!this.wasReady) {
       this.logger.debug(this.redact(`Redis ${this.target}: ${reason}`));
       return;
     }
     this.wasReady = this.subscriberWasReady = false;
-    this.logger.warn(
-      this.redact(`Redis cluster node lost (${reason}): asking for the slot map until every master answers`),
-    );
+    this.logger.warn(this.redact(warning));
     this.events.emit('down');
     this.watchNodes();
+  }
+
+  /**
+   * Has every sharded pub/sub client node-redis opened report a server-side
+   * `SUNSUBSCRIBE`: Redis sends one to a channel's subscribers when its
+   * slot moves to another master. node-redis 5 removes the channel's
+   * listeners then, and never subscribes them on the new master (its
+   * cluster client waits for an event the node client does not emit:
+   * redis/node-redis#3311, fixed in 6): without this, an instance would
+   * stop hearing the cache bus (and every later invalidation) after a
+   * resharding that moved the bus channel's slot.
+   */
+  private watchChannelMoves(): void {
+    for (const master of this.cluster?.masters ?? []) {
+      const client = master.pubSub?.client;
+      if (!client || this.watchedSubscribers.has(client)) continue;
+      this.watchedSubscribers.add(client);
+      client.on('sharded-channel-moved', (channel: string) => this.onChannelMoved(channel));
+    }
+  }
+
+  /** A subscribed channel's slot moved: messages sent on it from now on reach its new master, where nothing listens yet. */
+  private onChannelMoved(channel: string): void {
+    if (!this.channels.has(channel)) return;
+    this.slotMapStale = true;
+    const reason = `the slot of channel ${channel} moved to another master`;
+    this.clusterDown(reason, `Redis cluster: ${reason} (resharding): unavailable until it is subscribed there`);
   }
 
   private async initSentinel(): Promise<void> {
@@ -578,12 +615,17 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       await withDeadline(this.pingMasters(), this.options.commandTimeoutMs);
       return true;
     } catch {
-      const live = await this.liveNode();
-      await withDeadline(cluster._slots.rediscover(live ?? this.rootNodeClient()), this.options.connectTimeoutMs);
+      await this.rediscover(cluster);
       return false;
     } finally {
       this.checking = false;
     }
+  }
+
+  /** Reads the slot map again, from a master that answers (else from the configured nodes). */
+  private async rediscover(cluster: RedisClusterClient): Promise<void> {
+    const live = await this.liveNode();
+    await withDeadline(cluster._slots.rediscover(live ?? this.rootNodeClient()), this.options.connectTimeoutMs);
   }
 
   /** A master's client that answers a `PING` now, if any. */
@@ -606,9 +648,17 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return { options: { socket: { host: first.host, port: first.port } } } as unknown as RedisClient;
   }
 
-  /** Every master answers: subscribe the channels again, then `ready`. */
+  /** Every master answers: subscribe the channels again (on the slot map read again, after a channel moved), then `ready`. */
   private async resubscribe(): Promise<void> {
-    await this.subscribeAgain();
+    const stale = this.slotMapStale;
+    this.slotMapStale = false;
+    try {
+      if (stale && this.cluster) await this.rediscover(this.cluster);
+      await this.subscribeAgain();
+    } catch (error) {
+      this.slotMapStale ||= stale;
+      throw error;
+    }
     this.nodesUp();
   }
 
@@ -626,6 +676,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       this.options.commandTimeoutMs,
       'SSUBSCRIBE',
     );
+    this.watchChannelMoves();
   }
 
   private nodesUp(): void {
