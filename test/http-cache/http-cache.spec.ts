@@ -80,6 +80,10 @@ describe('HTTP response cache (two instances)', () => {
       expect(head.headers['content-length']).toBe(String(first.rawPayload.length));
     }
 
+    // The id in capitals is the same user, and the same entry (the route reads it in lower case).
+    const shouted = await get(a, `/users/${alice.id.toUpperCase()}`, alice.token);
+    expect([shouted.headers['x-cache'], shouted.headers.etag]).toEqual(['HIT', etag]);
+
     // Writes that end where they began: a fresh response (MISS) with the same bytes, so the same ETag and a 304.
     expect((await call(a, 'PATCH', `/users/${alice.id}`, alice.token, { name: 'Alicia' })).statusCode).toBe(200);
     expect((await call(a, 'PATCH', `/users/${alice.id}`, alice.token, { name: 'Alice' })).statusCode).toBe(200);

@@ -43,6 +43,20 @@ class ProbeController {
     return { at: runs('shared') };
   }
 
+  @Get('same')
+  @HttpCache({ scope: 'shared' })
+  same() {
+    ran('same');
+    return { same: true };
+  }
+
+  @Get('item/:id')
+  @HttpCache({ scope: 'shared' })
+  item(@Param('id') id: string) {
+    ran('item');
+    return { id: id.toLowerCase() };
+  }
+
   @Get('vary')
   @HttpCache({ scope: 'shared', vary: ['accept-language'] })
   vary(@Res({ passthrough: true }) reply: FastifyReply) {
@@ -107,6 +121,8 @@ class ProbeController {
     HttpCacheModule.forRoot({
       ttl: 60_000,
       identity: (request: FastifyRequest) => request.headers['x-user'] as string | undefined,
+      // As the app does for UUIDs: the route reads its parameter in lower case.
+      canonicalParam: (name: string, value: string) => (name === 'id' ? value.toLowerCase() : value),
     }),
   ],
   controllers: [ProbeController],
@@ -212,6 +228,45 @@ describe(HttpCacheInterceptor.name, () => {
     expect(runs('shared')).toBe(0);
     await get('/shared');
     expect((await get('/shared', { 'cache-control': 'only-if-cached' })).headers['x-cache']).toBe('HIT');
+  });
+
+  it('never runs the handler for only-if-cached, whatever else the header says', async () => {
+    await get('/shared');
+    const before = runs('shared');
+    for (const header of ['only-if-cached, no-cache', 'max-age=0, only-if-cached']) {
+      expect((await get('/shared', { 'cache-control': header })).statusCode).toBe(504);
+    }
+    // no-store forbids storing, which serving a stored response does not do.
+    for (const header of ['only-if-cached, max-age=3600', 'no-store, only-if-cached']) {
+      expect((await get('/shared', { 'cache-control': header })).headers['x-cache']).toBe('HIT');
+    }
+    expect(runs('shared')).toBe(before);
+  });
+
+  it('gives a bypassed response its ETag and answers a matching If-None-Match with 304 (a reload)', async () => {
+    const first = await get('/same');
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"/);
+    for (const header of ['max-age=0', 'no-cache', 'no-store']) {
+      const reload = await get('/same', { 'cache-control': header, 'if-none-match': etag });
+      expect([reload.statusCode, reload.headers['x-cache'], reload.headers.etag, reload.body]).toEqual([
+        304,
+        'BYPASS',
+        etag,
+        '',
+      ]);
+    }
+    const full = await get('/same', { 'cache-control': 'no-cache', 'if-none-match': '"other"' });
+    expect([full.statusCode, full.headers.etag, full.body]).toEqual([200, etag, '{"same":true}']);
+    expect(runs('same')).toBe(5); // the handler answered each bypass
+  });
+
+  it('keys a path parameter as the route reads it (canonicalParam): two spellings share one entry', async () => {
+    const id = 'ABCDEF-Item';
+    expect((await get(`/item/${id}`)).headers['x-cache']).toBe('MISS');
+    expect((await get(`/item/${id.toLowerCase()}`)).headers['x-cache']).toBe('HIT');
+    expect((await get(`/item/abcdef-ITEM`)).body).toBe('{"id":"abcdef-item"}');
+    expect(runs('item')).toBe(1);
   });
 
   it('answers 304 for a matching If-None-Match (weak comparison, lists, *) and the body otherwise', async () => {

@@ -17,6 +17,7 @@ import { CacheAdminWiringModule } from './cache-admin/cache-admin-wiring';
 import { createAiProvider, providerMaxMs } from './conversations/ai-provider.factory';
 import { ConversationsModule } from './conversations/conversations.module';
 import { UsersModule } from './users/users.module';
+import { canonicalUuidParam } from './common/uuid.pipe';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.constants';
 import { AppConfigModule, type AppConfigOptions } from './config/app-config.module';
@@ -96,6 +97,7 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         ttl: config.cache.httpTtlMs,
         grace: config.cache.httpGraceMs,
         staleOn: isServerFailure,
+        canonicalParam: canonicalUuidParam,
       }),
     }),
     AiModule.forRootAsync({

@@ -110,9 +110,10 @@ export class HttpCacheInterceptor implements NestInterceptor {
     next: CallHandler,
   ): Promise<unknown> {
     const directives = parseRequestDirectives(request.headers['cache-control'], request.headers.pragma);
-    if (directives.noStore || directives.maxAge === 0) return this.bypass(policy, reply, next);
+    if (directives.onlyIfCached)
+      return this.onlyIfCached(policy, requestKey(request, policy.key), request, reply, directives.maxAge);
+    if (directives.noStore || directives.maxAge === 0) return this.bypass(policy, request, reply, next);
     const key = requestKey(request, policy.key);
-    if (directives.onlyIfCached) return this.onlyIfCached(policy, key, request, reply);
     const own: OwnRun = {};
     let entry: Loaded;
     try {
@@ -128,17 +129,17 @@ export class HttpCacheInterceptor implements NestInterceptor {
       if (own.failed || own.answer) throw error;
       if (own.stored) return this.send(policy, request, reply, own.stored, 'MISS');
       this.logger.warn(`${policy.name}: response cache bypassed: ${String(error)}`);
-      return this.bypass(policy, reply, next);
+      return this.bypass(policy, request, reply, next);
     }
     if (entry === REFUSED) {
       if (own.answer) throw own.answer.error;
       if (own.unstored) return this.mark(reply, policy, 'BYPASS', own.unstored.value);
       // Another request's response, which could not be shared: this one gets its own.
-      return this.bypass(policy, reply, next);
+      return this.bypass(policy, request, reply, next);
     }
     const outcome: CacheOutcome = entry === own.stored ? 'MISS' : Date.now() >= entry.expiresAt ? 'STALE' : 'HIT';
     if (outcome === 'HIT' && directives.maxAge !== undefined && ageOf(entry) > directives.maxAge)
-      return this.bypass(policy, reply, next);
+      return this.bypass(policy, request, reply, next);
     if (outcome === 'MISS') return this.send(policy, request, reply, entry, outcome);
     return servedTogether.run(() => this.send(policy, request, reply, entry, outcome));
   }
@@ -196,7 +197,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
       return undefined;
     }
     reply.header('content-type', entry.contentType);
-    if (outcome !== 'MISS') this.stats.servedBytes += entry.body.length;
+    if (outcome === 'HIT' || outcome === 'STALE') this.stats.servedBytes += entry.body.length;
     return entry.body;
   }
 
@@ -209,21 +210,39 @@ export class HttpCacheInterceptor implements NestInterceptor {
     return value;
   }
 
-  /** The handler's response, neither looked up nor stored. */
-  private async bypass(policy: RoutePolicy, reply: FastifyReply, next: CallHandler): Promise<unknown> {
+  /**
+   * The handler's response, neither looked up nor stored, with its ETag and
+   * `If-None-Match` answered as on a hit: a browser's reload (`max-age=0`
+   * and the ETag it holds) gets a 304 when nothing changed. A response that
+   * could not be stored is sent as the handler returned it.
+   */
+  private async bypass(
+    policy: RoutePolicy,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: CallHandler,
+  ): Promise<unknown> {
+    const before = new Set(Object.keys(reply.getHeaders()));
     const value: unknown = await lastValueFrom(next.handle());
-    return this.mark(reply, policy, 'BYPASS', value);
+    const fresh = toStoredResponse(value, reply, before, { maxBytes: this.options.maxBodyBytes, ttlMs: 0 });
+    if (typeof fresh === 'string') return this.mark(reply, policy, 'BYPASS', value);
+    return this.send(policy, request, reply, fresh, 'BYPASS');
   }
 
-  /** `only-if-cached`: a fresh stored response, or 504 (RFC 9111 §5.2.1.7); the handler never runs. */
+  /**
+   * `only-if-cached`: a fresh stored response no older than the request's
+   * `max-age`, or 504 (RFC 9111 §5.2.1.7); the handler never runs.
+   */
   private async onlyIfCached(
     policy: RoutePolicy,
     key: string,
     request: FastifyRequest,
     reply: FastifyReply,
+    maxAge: number | undefined,
   ): Promise<Buffer | undefined> {
-    const entry = await this.cache.get<StoredResponse>(key).catch(() => undefined);
-    if (!entry) throw new GatewayTimeoutException('Not in the cache (only-if-cached)');
+    const entry = maxAge === 0 ? undefined : await this.cache.get<StoredResponse>(key).catch(() => undefined);
+    if (!entry || (maxAge !== undefined && ageOf(entry) > maxAge))
+      throw new GatewayTimeoutException('Not in the cache (only-if-cached)');
     return this.send(policy, request, reply, entry, 'HIT');
   }
 
@@ -272,6 +291,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
         identity: scope === 'user' ? this.options.identity : null,
         vary,
         query: declared.query && new Set(declared.query),
+        param: this.options.canonicalParam,
       },
       tags: typeof tags === 'function' ? (r) => tags(r).filter((t) => t !== '') : () => tags ?? [],
       declaresTags: tags !== undefined,

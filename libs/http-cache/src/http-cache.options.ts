@@ -21,6 +21,13 @@ export interface HttpCacheModuleOptions {
    */
   identity?: (request: FastifyRequest) => string | undefined;
   /**
+   * A path parameter's value in the key, as the route's pipes will read it:
+   * two spellings the route takes for one value (a UUID in upper and lower
+   * case, say) then share one entry instead of storing one each. It must
+   * map only spellings the route treats as equal. @default the value as sent
+   */
+  canonicalParam?: (name: string, value: string) => string;
+  /**
    * Whether a handler's failure may be answered with a stale response
    * (inside grace). A client error (4xx) is the answer, not a failure: it is
    * sent as it is. @default true for everything but an `HttpException` under 500
@@ -35,6 +42,7 @@ export interface ResolvedHttpCacheOptions {
   maxBodyBytes: number;
   ttlJitter: number;
   identity: (request: FastifyRequest) => string | undefined;
+  canonicalParam?: (name: string, value: string) => string;
   staleOn: (error: unknown) => boolean;
 }
 
@@ -63,6 +71,7 @@ export function resolveHttpCacheOptions(options: HttpCacheModuleOptions = {}): R
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ttlJitter: options.ttlJitter ?? 0.1,
     identity: options.identity ?? userIdentity,
+    canonicalParam: options.canonicalParam,
     staleOn: options.staleOn ?? serverFailure,
   };
 }

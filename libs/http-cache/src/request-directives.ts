@@ -6,7 +6,14 @@
  * - `no-cache` (or `Pragma: no-cache` without `Cache-Control`), `max-age=0`:
  *   no stored response is used; the handler answers, and its response is not stored.
  * - `max-age=N`: a stored response older than N seconds is not used (as above).
- * - `only-if-cached`: a stored response or 504, never the handler.
+ * - `only-if-cached`: a stored response or 504, never the handler, whatever
+ *   else the header says: with `no-cache` or `max-age=0` always 504 (no
+ *   stored response may be used, and the handler may not run), with
+ *   `max-age=N` only a response at most N seconds old; `no-store` changes
+ *   nothing then (nothing is stored).
+ *
+ * A header longer than 1,024 characters is read as `no-store`: it is no
+ * real client's, and ignoring it would store what it may have asked not to.
  *
  * `max-stale`, `min-fresh` and `no-transform` are ignored: a stored response
  * is never stale with respect to a write (writes invalidate it), and the
@@ -21,8 +28,10 @@ export interface RequestDirectives {
 
 const NONE: RequestDirectives = Object.freeze({ noStore: false, onlyIfCached: false });
 
-/** Longest header read: a longer value is not a real client's and is ignored. */
+/** Longest header read: a longer value is read as `no-store`. */
 const MAX_LENGTH = 1024;
+
+const OVERSIZED: RequestDirectives = Object.freeze({ noStore: true, onlyIfCached: false });
 
 export function parseRequestDirectives(cacheControl: unknown, pragma?: unknown): RequestDirectives {
   if (typeof cacheControl !== 'string') {
@@ -30,7 +39,7 @@ export function parseRequestDirectives(cacheControl: unknown, pragma?: unknown):
       ? { noStore: false, maxAge: 0, onlyIfCached: false }
       : NONE;
   }
-  if (cacheControl.length > MAX_LENGTH) return NONE;
+  if (cacheControl.length > MAX_LENGTH) return OVERSIZED;
   const out: RequestDirectives = { noStore: false, onlyIfCached: false };
   for (const part of cacheControl.split(',')) {
     const [rawName, rawValue] = part.split('=', 2);

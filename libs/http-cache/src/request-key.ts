@@ -8,6 +8,8 @@ export interface KeyPolicy {
   vary: readonly string[];
   /** The query parameters kept in the key; undefined: all of them. */
   query?: ReadonlySet<string>;
+  /** A path parameter's value as the route reads it (see `HttpCacheModuleOptions.canonicalParam`). */
+  param?: (name: string, value: string) => string;
 }
 
 const PLAIN = /^[A-Za-z0-9-]*$/;
@@ -50,7 +52,10 @@ export function requestKey(request: FastifyRequest, policy: KeyPolicy): string {
   if (params) {
     const names = Object.keys(params);
     if (names.length > 1) names.sort();
-    for (const name of names) key += `:${keyPart(name)}.${keyPart(String(params[name]))}`;
+    for (const name of names) {
+      const value = String(params[name]);
+      key += `:${keyPart(name)}.${keyPart(policy.param ? policy.param(name, value) : value)}`;
+    }
   }
   const query = canonicalQuery(request.url, policy.query);
   if (query) key += `:q.${keyPart(query)}`;

@@ -14,3 +14,15 @@ export class CanonicalUuidPipe implements PipeTransform<string, Promise<string>>
     return String(parsed).toLowerCase();
   }
 }
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A path parameter in the HTTP cache's keys as `CanonicalUuidPipe` will read
+ * it (the response cache runs before pipes): a UUID in lower case, so its
+ * other spellings share one entry. Every cached route's parameters are UUIDs
+ * read through that pipe; anything else is left as sent (and is a 400).
+ */
+export function canonicalUuidParam(_name: string, value: string): string {
+  return UUID_SHAPE.test(value) ? value.toLowerCase() : value;
+}
