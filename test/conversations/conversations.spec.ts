@@ -288,6 +288,25 @@ describe('Conversations across two instances', () => {
     expect(ai.requests.at(-1)!.body.messages).toEqual([{ role: 'user', content: 'a fresh start' }]);
   });
 
+  it('never marks a completed exchange failed: failExchange changes only pending messages', async () => {
+    const owner = await user('Completed');
+    const id = await conversation(owner.token, await room(owner));
+    const state = a.app.get(ConversationStateService);
+    const exchange = await state.beginExchange(id, owner.id, 'answered once');
+    await state.finishExchange(exchange, {
+      content: 'the answer',
+      promptTokens: 1,
+      completionTokens: 2,
+      cached: false,
+    });
+    // A late failure path (e.g. the caller's catch after a finished exchange) must not undo it.
+    await state.failExchange(exchange);
+    expect((await allMessages(b, id, owner.token)).map((m) => [m.status, m.content])).toEqual([
+      ['complete', 'answered once'],
+      ['complete', 'the answer'],
+    ]);
+  });
+
   it('keeps conversations to their boardroom: a non-member gets 404, a member may not delete another’s', async () => {
     const owner = await user('RoomOwner');
     const member = await user('RoomMember');

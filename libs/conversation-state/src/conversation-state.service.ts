@@ -251,11 +251,18 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** The provider failed: both messages of the exchange are marked `failed` (kept, never shown to the model). */
+  /**
+   * The provider failed: both messages of the exchange are marked `failed`
+   * (kept, never shown to the model). Only while still `pending`: an exchange
+   * already complete stays so (its answer was acknowledged).
+   */
   async failExchange(exchange: Exchange): Promise<void> {
     await this.db
       .getRepository(MessageEntity)
-      .update({ id: In([exchange.userMessage.id, exchange.assistantMessage.id]) }, { status: 'failed' });
+      .update(
+        { id: In([exchange.userMessage.id, exchange.assistantMessage.id]), status: 'pending' },
+        { status: 'failed' },
+      );
     await this.invalidate(exchange.conversation.id);
   }
 
