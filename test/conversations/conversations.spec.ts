@@ -1,6 +1,9 @@
-import { AiLedger } from '@app/ai';
+import { AI_RESOLVED_OPTIONS, AiLedger, type ResolvedAiOptions } from '@app/ai';
 import { ConversationNotFoundError, ConversationStateService } from '@app/conversation-state';
 import { DataSource } from 'typeorm';
+import { providerMaxMs } from '../../apps/api/src/conversations/ai-provider.factory';
+import { APP_CONFIG } from '../../apps/api/src/config/app-config.constants';
+import type { AppConfig } from '../../apps/api/src/config/app-config';
 import { UsersService } from '../../apps/api/src/users/users.service';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
@@ -305,6 +308,53 @@ describe('Conversations across two instances', () => {
       ['complete', 'answered once'],
       ['complete', 'the answer'],
     ]);
+  });
+
+  it('refuses an answer that comes after the sweeper gave its exchange up: 504, nothing claimed stored, still failed', async () => {
+    const owner = await user('Too late');
+    const id = await conversation(owner.token, await room(owner));
+    let release!: () => void;
+    ai.behave({ kind: 'gate', until: new Promise<void>((resolve) => (release = resolve)) });
+    const calls = ai.calls;
+    const posting = post(a, id, owner.token, { content: 'slow to answer' });
+    // The provider holds the call; the exchange is pending meanwhile.
+    while (ai.calls === calls) await new Promise((resolve) => setImmediate(resolve));
+    const db = a.app.get(DataSource);
+    await db.query(
+      `UPDATE "conversation_messages" SET "created_at" = now() - interval '1 day' WHERE "conversation_id" = $1`,
+      [id],
+    );
+    expect(await b.app.get(ConversationStateService).sweepPending()).toBe(2);
+    release();
+    const res = await posting;
+    expect(res.statusCode).toBe(504);
+    expect(res.json().message).toMatch(/nothing was stored/);
+    expect(res.body).not.toContain('complete');
+    expect((await allMessages(b, id, owner.token)).map((m) => [m.status, m.content])).toEqual([
+      ['failed', 'slow to answer'],
+      ['failed', ''],
+    ]);
+  });
+
+  it('answers 404 when the conversation is deleted while its answer is on the way, never the exchange as stored', async () => {
+    const owner = await user('Deleted meanwhile');
+    const id = await conversation(owner.token, await room(owner));
+    let release!: () => void;
+    ai.behave({ kind: 'gate', until: new Promise<void>((resolve) => (release = resolve)) });
+    const calls = ai.calls;
+    const posting = post(a, id, owner.token, { content: 'about to vanish' });
+    while (ai.calls === calls) await new Promise((resolve) => setImmediate(resolve));
+    expect((await call(b, 'DELETE', `/conversations/${id}`, owner.token)).statusCode).toBe(204);
+    release();
+    const res = await posting;
+    expect([res.statusCode, res.json().message]).toEqual([404, 'Conversation not found']);
+  });
+
+  it('sweeps only exchanges older than a waiter may take: a lock wait for another instance plus its own provider call', () => {
+    const config = a.app.get<AppConfig>(APP_CONFIG);
+    const lockWaitMs = a.app.get<ResolvedAiOptions>(AI_RESOLVED_OPTIONS).lockWaitMs;
+    const pendingTimeoutMs = a.app.get(ConversationStateService)['options'].pendingTimeoutMs;
+    expect(pendingTimeoutMs).toBeGreaterThanOrEqual(lockWaitMs + providerMaxMs(config.ai) + 60_000);
   });
 
   it('keeps conversations to their boardroom: a non-member gets 404, a member may not delete another’s', async () => {

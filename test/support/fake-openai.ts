@@ -20,6 +20,8 @@ export interface RecordedRequest {
 export type FakeBehaviour =
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'hang' }
+  /** Answers normally once `until` settles: a test holds the provider mid-call. */
+  | { kind: 'gate'; until: Promise<unknown> }
   | { kind: 'reset' }
   | { kind: 'break-stream' }
   | { kind: 'raw'; contentType: string; body: string };
@@ -104,6 +106,7 @@ export class FakeOpenAi {
       res.end(JSON.stringify({ error: { message: 'upstream says no', type: 'server_error' } }));
       return;
     }
+    if (behaviour?.kind === 'gate') await behaviour.until.catch(() => undefined);
     if (behaviour?.kind === 'hang') {
       this.hung.add(res);
       return;

@@ -14,7 +14,7 @@ import { RedisModule } from '@app/redis';
 import { AuthApiModule } from './auth/auth-api.module';
 import { BoardroomsModule } from './boardrooms/boardrooms.module';
 import { CacheAdminWiringModule } from './cache-admin/cache-admin-wiring';
-import { createAiProvider, providerMaxMs } from './conversations/ai-provider.factory';
+import { createAiProvider, pendingTimeoutMs, providerMaxMs } from './conversations/ai-provider.factory';
 import { ConversationsModule } from './conversations/conversations.module';
 import { UsersModule } from './users/users.module';
 import { canonicalUuidParam } from './common/uuid.pipe';
@@ -119,8 +119,8 @@ export type AppModuleImport = Type | DynamicModule | Promise<DynamicModule> | Fo
         ttl: config.conversations.ttlMs,
         maxMessages: config.conversations.maxMessages,
         maxTokens: config.conversations.maxTokens,
-        // Past the provider's longest answer, with a minute to spare.
-        pendingTimeout: providerMaxMs(config.ai) + 60_000,
+        // Past a waiter's lock wait and its own provider call, with a minute to spare.
+        pendingTimeout: pendingTimeoutMs(config.ai),
       }),
     }),
     UsersModule,

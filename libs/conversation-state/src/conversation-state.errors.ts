@@ -21,3 +21,20 @@ export class ConversationVersionConflictError extends Error {
     this.name = 'ConversationVersionConflictError';
   }
 }
+
+/**
+ * The answer came after the exchange was given up: its messages were no
+ * longer `pending` (the sweeper had marked them `failed`), so nothing was
+ * stored. Post the message again.
+ */
+export class ExchangeAbandonedError extends Error {
+  readonly code = 'E_CONVERSATION_EXCHANGE_ABANDONED';
+
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'The answer came after the exchange was given up and marked failed; nothing was stored: post it again',
+      options,
+    );
+    this.name = 'ExchangeAbandonedError';
+  }
+}

@@ -11,7 +11,10 @@ export interface ConversationStateModuleOptions {
   /**
    * An exchange still `pending` this long after it was posted is marked
    * `failed` (its process died while the provider answered); set it above the
-   * provider's longest answer time. @default 600000
+   * longest an exchange may legitimately take: a wait for another instance's
+   * answer to the same prompt plus the provider's own longest answer time. A
+   * late answer to an exchange given up is refused (`ExchangeAbandonedError`),
+   * never stored. @default 600000
    */
   pendingTimeout?: number;
   /** How often each instance looks for such exchanges (ms); 0: never. @default 60000 */

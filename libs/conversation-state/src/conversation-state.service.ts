@@ -4,7 +4,11 @@ import { In, LessThan, MoreThan, type DataSource, type EntityManager } from 'typ
 import { estimateTokens, type ChatMessage } from '@app/ai';
 import { CacheService, type NamespacedCache } from '@app/cache';
 import { CONVERSATION_STATE_OPTIONS, conversationHeaderTag, conversationTag } from './conversation-state.constants';
-import { ConversationNotFoundError, ConversationVersionConflictError } from './conversation-state.errors';
+import {
+  ConversationNotFoundError,
+  ConversationVersionConflictError,
+  ExchangeAbandonedError,
+} from './conversation-state.errors';
 import type { ResolvedConversationStateOptions } from './conversation-state.options';
 import {
   toConversationView,
@@ -225,7 +229,14 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     return exchange;
   }
 
-  /** Stores the answer in the reserved place and completes the exchange, in one transaction; both messages as stored. */
+  /**
+   * Stores the answer in the reserved place and completes the exchange, in
+   * one transaction; both messages as stored. Only while both are still
+   * `pending`: if the sweeper gave the exchange up meanwhile (marked it
+   * `failed`, which readers may already have seen and reposted after),
+   * nothing changes and it is `ExchangeAbandonedError`; if the conversation
+   * was deleted, `ConversationNotFoundError`. Never reported complete unless stored so.
+   */
   async finishExchange(
     exchange: Exchange,
     answer: ExchangeAnswer,
@@ -239,12 +250,19 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     };
     await this.db.transaction(async (tx) => {
       const messages = tx.getRepository(MessageEntity);
-      await messages.update({ id: exchange.assistantMessage.id, status: 'pending' }, fields);
-      await messages.update({ id: exchange.userMessage.id, status: 'pending' }, { status: 'complete' });
+      // The sweeper marks both rows in one statement: either both are still pending or neither.
+      const answered = await messages.update({ id: exchange.assistantMessage.id, status: 'pending' }, fields);
+      const asked = answered.affected
+        ? await messages.update({ id: exchange.userMessage.id, status: 'pending' }, { status: 'complete' })
+        : answered;
+      if (!asked.affected) {
+        // Throwing rolls back the answer if it was written.
+        const exists = await messages.exists({ where: { id: exchange.assistantMessage.id } });
+        throw exists ? new ExchangeAbandonedError() : new ConversationNotFoundError();
+      }
     });
     await this.invalidate(exchange.conversation.id);
-    // The reserved rows with the answer (nothing else of them changes); if the
-    // conversation was deleted meanwhile, the exchange as it would have been stored.
+    // The reserved rows with the answer: nothing else of them changes.
     return {
       userMessage: { ...exchange.userMessage, status: 'complete' },
       assistantMessage: { ...exchange.assistantMessage, ...fields },

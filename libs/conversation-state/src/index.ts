@@ -11,7 +11,11 @@ export {
   type ResolvedConversationStateOptions,
 } from './conversation-state.options';
 export { conversationHeaderTag, conversationTag } from './conversation-state.constants';
-export { ConversationNotFoundError, ConversationVersionConflictError } from './conversation-state.errors';
+export {
+  ConversationNotFoundError,
+  ConversationVersionConflictError,
+  ExchangeAbandonedError,
+} from './conversation-state.errors';
 export type { ConversationHeader, ConversationState, ConversationView, MessageView } from './conversation.views';
 export { ConversationEntity } from './entities/conversation.entity';
 export { MessageEntity, type MessageStatus } from './entities/message.entity';

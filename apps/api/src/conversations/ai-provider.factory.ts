@@ -20,8 +20,19 @@ export function createAiProvider(config: AppConfig['ai']): AiProvider {
 /**
  * The longest a provider call may take: every attempt's deadline and the
  * longest backoff between them (`MAX_BACKOFF_MS`). Other instances wait this long for an
- * identical request's answer, and an exchange pending longer is abandoned.
+ * identical request's answer (`lockWaitMs`).
  */
 export function providerMaxMs(config: AppConfig['ai']): number {
   return config.timeoutMs * (config.maxRetries + 1) + MAX_BACKOFF_MS * config.maxRetries;
+}
+
+/**
+ * How long an exchange may legitimately stay `pending`: its instance may wait
+ * `providerMaxMs` for another instance's answer to the same prompt (the
+ * completion cache's `lockWaitMs`), then call the provider itself for up to
+ * `providerMaxMs` more, plus a minute for the writes around them. The sweeper
+ * gives up (marks `failed`) only exchanges older than this.
+ */
+export function pendingTimeoutMs(config: AppConfig['ai']): number {
+  return 2 * providerMaxMs(config) + 60_000;
 }

@@ -5,6 +5,7 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
+  ApiGatewayTimeoutResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -135,6 +136,9 @@ export class ConversationsController {
   })
   @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
   @ApiBadGatewayResponse({ description: 'The AI provider failed and no cached answer could stand in' })
+  @ApiGatewayTimeoutResponse({
+    description: 'The answer came after the exchange was given up as abandoned (marked failed); nothing was stored',
+  })
   async post(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', CanonicalUuidPipe) id: string,

@@ -19,6 +19,8 @@ const STATUS_BY_CODE: Readonly<Record<string, HttpStatus>> = {
   E_CONFLICT: HttpStatus.CONFLICT,
   E_CONVERSATION_NOT_FOUND: HttpStatus.NOT_FOUND,
   E_CONVERSATION_VERSION_CONFLICT: HttpStatus.CONFLICT,
+  // The provider's answer came too late to be stored: a gateway's timeout, not the client's fault.
+  E_CONVERSATION_EXCHANGE_ABANDONED: HttpStatus.GATEWAY_TIMEOUT,
   E_AI_PROVIDER: HttpStatus.BAD_GATEWAY,
 };
 
