@@ -417,6 +417,39 @@ describe('Conversations across two instances', () => {
     expect(state.messages.map((m: Message) => m.content)).toContain('before I go');
   });
 
+  it('answers 401 to a post whose author is deleted while it waits for the conversation, not a 500', async () => {
+    const owner = await user('Host of a leaver');
+    const leaver = await user('Leaving mid-post');
+    const id = await conversation(owner.token, await room(owner, leaver));
+    const db = a.app.get(DataSource);
+    // Holds the conversation's row lock: the post passes the guard and access checks, then waits in beginExchange.
+    const holder = db.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(`SELECT 1 FROM "conversations" WHERE "id" = $1 FOR UPDATE`, [id]);
+      const posting = post(b, id, leaver.token, { content: 'my last words' });
+      const waiting = async () =>
+        Number(
+          (
+            await db.query(
+              `SELECT count(*) AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+            )
+          )[0].n,
+        );
+      while ((await waiting()) === 0) await new Promise((resolve) => setImmediate(resolve));
+      await a.app.get(UsersService).remove(leaver.id);
+      await holder.commitTransaction();
+      const res = await posting;
+      expect([res.statusCode, res.json().message]).toEqual([401, 'Account no longer exists']);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(await allMessages(a, id, owner.token)).toEqual([]);
+  });
+
   it('drops every cached copy of a deleted boardroom’s conversations, on every instance', async () => {
     const owner = await user('Dissolver');
     const roomId = await room(owner);

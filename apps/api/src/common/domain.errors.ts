@@ -30,3 +30,9 @@ export function pgCode(error: unknown): string | undefined {
   const code = (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** The constraint a failed query violated (`pg` names it on the driver's error), if any. */
+export function pgConstraint(error: unknown): string | undefined {
+  const constraint = (error as { driverError?: { constraint?: unknown } } | undefined)?.driverError?.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
+}

@@ -2,7 +2,7 @@ import { BadRequestException, Inject, Injectable, Logger, type OnModuleInit } fr
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CompletionCache, type CompletionRequest, type TokenSink } from '@app/ai';
-import { AuthService, type AuthenticatedUser } from '@app/auth';
+import { AuthError, AuthService, type AuthenticatedUser } from '@app/auth';
 import {
   ConversationNotFoundError,
   ConversationStateService,
@@ -12,7 +12,7 @@ import {
   type MessageView,
 } from '@app/conversation-state';
 import { BoardroomsService } from '../boardrooms/boardrooms.service';
-import { DomainError, FOREIGN_KEY_VIOLATION, pgCode } from '../common/domain.errors';
+import { DomainError, FOREIGN_KEY_VIOLATION, pgCode, pgConstraint } from '../common/domain.errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
 import {
@@ -22,6 +22,9 @@ import {
   type PostMessageDto,
   type UpdateConversationDto,
 } from './conversations.dto';
+
+/** The foreign key of a message's author (Postgres's default name, from the conversations migration). */
+const AUTHOR_FOREIGN_KEY = 'conversation_messages_author_id_fkey';
 
 /** `201` of `POST /conversations/:id/messages`: the exchange as stored. */
 export interface PostedExchange {
@@ -143,6 +146,10 @@ export class ConversationsService implements OnModuleInit {
     try {
       exchange = await this.state.beginExchange(id, caller.id, content);
     } catch (error) {
+      // The caller's account was deleted after their token passed the guard (its
+      // revocation is on its way): a 401, as /auth/me and every revoked token answer.
+      if (pgCode(error) === FOREIGN_KEY_VIOLATION && pgConstraint(error) === AUTHOR_FOREIGN_KEY)
+        throw AuthError.unauthenticated('Account no longer exists');
       throw notFoundAsDomain(error);
     }
     const ai = this.config.ai;
