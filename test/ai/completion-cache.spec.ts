@@ -187,6 +187,20 @@ describe('CompletionCache', () => {
     expect(cache.ledger.lines()[0].requests).toMatchObject({ miss: 1, stale: 1, error: 1, hit: 0 });
   });
 
+  it('keeps to maxAge when the provider fails: an expired answer older than asked is not served, the failure is', async () => {
+    const cache = make(cluster.instances[0], { ttl: 1_000, grace: 60_000 });
+    const first = await cache.complete({ request: ask('old grace'), audience: room });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    provider.failing = true;
+    await expect(
+      cache.complete({ request: ask('old grace'), audience: room, controls: { maxAge: 1 } }),
+    ).rejects.toBeInstanceOf(AiProviderError);
+    // Young enough for this caller: the stale answer stands in.
+    const stale = await cache.complete({ request: ask('old grace'), audience: room, controls: { maxAge: 60 } });
+    expect(stale).toMatchObject({ content: first.content, stale: true, outcome: 'stale' });
+    expect(cache.ledger.lines()[0].requests).toMatchObject({ miss: 1, stale: 1, error: 1 });
+  });
+
   it('streams the provider’s chunks on a miss and replays the answer on a hit', async () => {
     const cache = make(cluster.instances[0]);
     const live: string[] = [];

@@ -9,7 +9,8 @@ import type { AiCacheScope, ResolvedAiOptions } from './ai.options';
 /**
  * Per-request cache controls, after LiteLLM's: `ttl` (seconds) shortens how
  * long this answer is kept (never beyond the configured TTL); `maxAge`
- * (seconds) accepts a cached answer only if it is younger; `noCache` skips
+ * (seconds) accepts a cached answer only if it is younger, a stale one
+ * after a provider failure included (the failure is thrown); `noCache` skips
  * the lookup (the fresh answer is still stored); `noStore` does not store
  * the answer (a cached one may still be served).
  */
@@ -108,7 +109,7 @@ export class CompletionCache {
     if (controls.noCache) return this.fresh(call, key, ttlMs, store);
 
     let ran = false;
-    let failed = false;
+    let failure: { error: unknown } | undefined;
     let passedOn = false;
     const onToken = call.onToken && ((text: string) => ((passedOn = true), call.onToken?.(text)));
     const loader = async (): Promise<StoredCompletion> => {
@@ -116,7 +117,7 @@ export class CompletionCache {
       try {
         return stored(await this.callProvider(request, onToken), ttlMs);
       } catch (error) {
-        failed = true;
+        failure = { error };
         throw error;
       }
     };
@@ -132,9 +133,15 @@ export class CompletionCache {
       this.ledger.record(this.options.namespace, model, 'error');
       throw error;
     }
-    if (!ran && controls.maxAge !== undefined && Date.now() - value.createdAt > controls.maxAge * 1000)
-      return this.fresh(call, key, ttlMs, store);
-    const stale = failed || value.freshUntil < Date.now() - FRESHNESS_SLACK_MS;
+    if (controls.maxAge !== undefined && Date.now() - value.createdAt > controls.maxAge * 1000) {
+      if (!ran) return this.fresh(call, key, ttlMs, store);
+      // The provider failed and the cache stood in with an answer older than the caller accepts.
+      if (failure) {
+        this.ledger.record(this.options.namespace, model, 'error');
+        throw failure.error;
+      }
+    }
+    const stale = failure !== undefined || value.freshUntil < Date.now() - FRESHNESS_SLACK_MS;
     const outcome: CompletionOutcome = stale ? 'stale' : ran ? 'miss' : 'hit';
     this.ledger.record(this.options.namespace, model, outcome, value);
     // A cached answer is replayed as the provider's would have streamed; after
