@@ -201,6 +201,22 @@ describe('CompletionCache', () => {
     expect(cache.ledger.lines()[0].requests).toMatchObject({ miss: 1, stale: 1, error: 1 });
   });
 
+  it('serves and caches a provider’s lone surrogates as U+FFFD, whatever the provider', async () => {
+    const broken: AiProvider = {
+      name: 'broken',
+      complete: (request) =>
+        Promise.resolve({ content: 'half \ud83d', promptTokens: 1, completionTokens: 1, model: request.model }),
+    };
+    const cache = new CompletionCache(
+      cluster.instances[0].cache,
+      new AiLedger({}),
+      resolveAiOptions({ provider: broken }),
+    );
+    const miss = await cache.complete({ request: ask('surrogate'), audience: room });
+    const hit = await cache.complete({ request: ask('surrogate'), audience: room });
+    expect([miss.content, hit.outcome, hit.content]).toEqual(['half \ufffd', 'hit', 'half \ufffd']);
+  });
+
   it('streams the provider’s chunks on a miss and replays the answer on a hit', async () => {
     const cache = make(cluster.instances[0]);
     const live: string[] = [];

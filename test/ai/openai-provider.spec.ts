@@ -155,6 +155,24 @@ describe('OpenAiProvider against a local OpenAI-compatible endpoint', () => {
     });
   });
 
+  it('replaces lone surrogates, in a JSON answer and in a streamed one, with U+FFFD as Postgres would store them', async () => {
+    fake.behave({
+      kind: 'raw',
+      contentType: 'application/json',
+      body: JSON.stringify({ choices: [{ message: { content: 'a\ud800b\udfff' } }] }),
+    });
+    expect((await provider().complete(request)).content).toBe('a\ufffdb\ufffd');
+    // A pair split over two chunks is one character, not two halves.
+    const chunk = (content: string, finish?: string) =>
+      `data: ${JSON.stringify({ choices: [{ delta: { content }, ...(finish && { finish_reason: finish }) }] })}\n\n`;
+    fake.behave({
+      kind: 'raw',
+      contentType: 'text/event-stream',
+      body: chunk('\ud83d') + chunk('\ude00 \udc00') + chunk('!', 'stop'),
+    });
+    expect((await provider().complete(request, () => undefined)).content).toBe('\u{1F600} \ufffd!');
+  });
+
   it('does not retry into a Retry-After longer than it would wait', async () => {
     fake.behave({ kind: 'status', status: 429, retryAfter: '120' });
     await expect(provider().complete(request)).rejects.toMatchObject({ failure: 'http', status: 429 });

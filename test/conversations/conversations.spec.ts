@@ -357,6 +357,22 @@ describe('Conversations across two instances', () => {
     expect(pendingTimeoutMs).toBeGreaterThanOrEqual(lockWaitMs + providerMaxMs(config.ai) + 60_000);
   });
 
+  it('answers with the text Postgres stores when the provider sends lone surrogates', async () => {
+    const owner = await user('Surrogates');
+    const id = await conversation(owner.token, await room(owner));
+    ai.behave({
+      kind: 'raw',
+      contentType: 'application/json',
+      body: JSON.stringify({ choices: [{ message: { content: 'broken \ud800 text' } }] }),
+    });
+    const posted = await post(a, id, owner.token, { content: 'say something odd' });
+    expect(posted.json().assistantMessage.content).toBe('broken \ufffd text');
+    const [stored] = await a.app
+      .get(DataSource)
+      .query(`SELECT "content" FROM "conversation_messages" WHERE "conversation_id" = $1 AND "seq" = 2`, [id]);
+    expect(stored.content).toBe(posted.json().assistantMessage.content);
+  });
+
   it('keeps conversations to their boardroom: a non-member gets 404, a member may not delete another’s', async () => {
     const owner = await user('RoomOwner');
     const member = await user('RoomMember');

@@ -67,3 +67,15 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
 export function replayChunks(content: string): string[] {
   return content.match(/\s*\S+\s*/g) ?? (content ? [content] : []);
 }
+
+// `String.prototype.toWellFormed` exists on Node 20; the project's `lib` (ES2023) does not declare it.
+type WellFormedString = string & { toWellFormed(): string };
+
+/**
+ * A provider's text as it can be served, cached and stored alike: each lone
+ * UTF-16 surrogate (UTF-8 cannot encode one; Postgres would store U+FFFD)
+ * and each NUL (Postgres `text` refuses it) become U+FFFD.
+ */
+export function storableText(text: string): string {
+  return (text as WellFormedString).toWellFormed().replaceAll('\u0000', '\ufffd');
+}

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CacheService, type NamespacedCache } from '@app/cache';
-import { replayChunks, type CompletionRequest, type CompletionResult, type TokenSink } from './ai-provider';
+import {
+  replayChunks,
+  storableText,
+  type CompletionRequest,
+  type CompletionResult,
+  type TokenSink,
+} from './ai-provider';
 import { AiLedger, type CompletionOutcome } from './ai-ledger';
 import { AI_RESOLVED_OPTIONS } from './ai.constants';
 import type { AiCacheScope, ResolvedAiOptions } from './ai.options';
@@ -176,7 +182,8 @@ export class CompletionCache {
     try {
       const result = await this.options.provider.complete(request, onToken);
       ok = true;
-      return result;
+      // Whatever the provider: what is served and cached is what Postgres will store.
+      return { ...result, content: storableText(result.content) };
     } finally {
       this.ledger.providerCall(this.options.namespace, request.model, (performance.now() - started) / 1000, ok);
     }

@@ -3,6 +3,7 @@ export {
   estimatePromptTokens,
   estimateTokens,
   replayChunks,
+  storableText,
   type AiProvider,
   type ChatMessage,
   type ChatRole,

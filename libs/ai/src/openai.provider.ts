@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   estimatePromptTokens,
   estimateTokens,
+  storableText,
   type AiProvider,
   type CompletionRequest,
   type CompletionResult,
@@ -242,8 +243,8 @@ function usageOf(body: ChatCompletionBody): Pick<RawAnswer, 'promptTokens' | 'co
 function finish(answer: RawAnswer, request: CompletionRequest): CompletionResult {
   const estimated = answer.promptTokens === undefined || answer.completionTokens === undefined;
   return {
-    // Postgres text cannot hold U+0000: replaced before the answer is cached or stored.
-    content: answer.content.replaceAll('\u0000', '\ufffd'),
+    // NUL and lone surrogates replaced before the answer is cached or stored.
+    content: storableText(answer.content),
     promptTokens: answer.promptTokens ?? estimatePromptTokens(request.messages),
     completionTokens: answer.completionTokens ?? estimateTokens(answer.content),
     model: answer.model ?? request.model,

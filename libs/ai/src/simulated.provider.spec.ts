@@ -25,6 +25,11 @@ describe(SimulatedProvider.name, () => {
     expect(answer.completionTokens).toBe(chunks.length);
   });
 
+  it('quotes the message by code points: a surrogate pair at the cut stays whole', async () => {
+    const answer = await provider.complete(request(`${'x'.repeat(39)}\u{1F600} and more`));
+    expect(answer.content.startsWith(`On "${'x'.repeat(39)}\u{1F600}":`)).toBe(true);
+  });
+
   it('keeps to maxTokens', async () => {
     const answer = await provider.complete({ ...request('Short'), params: { temperature: 0, maxTokens: 3 } });
     expect(answer.content.split(': ')[1].split(' ')).toHaveLength(3);

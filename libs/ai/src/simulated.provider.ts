@@ -65,7 +65,8 @@ export class SimulatedProvider implements AiProvider {
     const words: string[] = [];
     for (let i = 0; i < length; i++) words.push(WORDS[digest[(i + 1) % digest.length] % WORDS.length]);
     const last = request.messages.at(-1)?.content ?? '';
-    const content = `On "${last.slice(0, 40)}": ${words.join(' ')}.`;
+    // 40 code points, not code units: a cut through a surrogate pair would leave half of it.
+    const content = `On "${Array.from(last).slice(0, 40).join('')}": ${words.join(' ')}.`;
     const chunks = replayChunks(content);
     // The latency is spread over the chunks, as a model streams its answer.
     const step = this.latencyMs / Math.max(1, chunks.length);
