@@ -1,5 +1,6 @@
 import { AI_RESOLVED_OPTIONS, AiLedger, type ResolvedAiOptions } from '@app/ai';
 import { ConversationNotFoundError, ConversationStateService } from '@app/conversation-state';
+import { createClient } from '@redis/client';
 import { DataSource } from 'typeorm';
 import { providerMaxMs } from '../../apps/api/src/conversations/ai-provider.factory';
 import { APP_CONFIG } from '../../apps/api/src/config/app-config.constants';
@@ -371,6 +372,36 @@ describe('Conversations across two instances', () => {
       .get(DataSource)
       .query(`SELECT "content" FROM "conversation_messages" WHERE "conversation_id" = $1 AND "seq" = 2`, [id]);
     expect(stored.content).toBe(posted.json().assistantMessage.content);
+  });
+
+  it('caches no page past the last message, whatever afterSeq says, and serves the next message once it comes', async () => {
+    const owner = await user('Pager');
+    const id = await conversation(owner.token, await room(owner));
+    await post(a, id, owner.token, { content: 'first' });
+    const page = (afterSeq: number) =>
+      call(b, 'GET', `/conversations/${id}/messages?afterSeq=${afterSeq}&limit=10`, owner.token);
+    expect((await page(0)).json()).toHaveLength(2);
+    const redis = createClient({ url: pair.redis.url });
+    await redis.connect();
+    try {
+      const before = await redis.dbSize();
+      for (let afterSeq = 2; afterSeq < 32; afterSeq++) {
+        const res = await page(afterSeq);
+        expect([afterSeq, res.statusCode, res.json(), res.headers['cache-control']]).toEqual([
+          afterSeq,
+          200,
+          [],
+          'no-store',
+        ]);
+      }
+      expect(await redis.dbSize()).toBe(before);
+    } finally {
+      await redis.quit();
+    }
+    // The end of the conversation moves: the page after the old end holds the new messages.
+    await post(a, id, owner.token, { content: 'second' });
+    expect((await page(2)).json().map((m: Message) => m.content)).toEqual(['second', FakeOpenAi.answerTo('second')]);
+    expect((await page(3)).json().map((m: Message) => m.seq)).toEqual([4]);
   });
 
   it('keeps conversations to their boardroom: a non-member gets 404, a member may not delete another’s', async () => {

@@ -172,9 +172,15 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     return header;
   }
 
-  /** Messages after `afterSeq`, oldest first, at most `limit` (a page). */
+  /**
+   * Messages after `afterSeq`, oldest first, at most `limit` (a page). Past
+   * the last message the page is empty: answered from the hot state's
+   * `lastSeq` and never cached, so no `afterSeq` a caller makes up adds an
+   * entry (the pages cached are at most the conversation's own messages per
+   * `limit`), and once a message arrives the next read loads it.
+   */
   async messages(id: string, afterSeq: number, limit: number): Promise<MessageView[]> {
-    await this.header(id);
+    if (afterSeq >= (await this.get(id)).lastSeq) return [];
     return this.cache.getOrSet(
       `m:${id}:${afterSeq}:${limit}`,
       async () => {

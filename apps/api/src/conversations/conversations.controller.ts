@@ -104,12 +104,17 @@ export class ConversationsController {
   @ApiUuidParams('id')
   @ApiOkResponse({ type: [MessageDto] })
   @ApiNotFoundResponse({ description: 'No such conversation, or the caller is not a member of its boardroom' })
-  messages(
+  async messages(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', CanonicalUuidPipe) id: string,
     @Query() query: MessagesQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MessageView[]> {
-    return this.conversations.messages(caller, id, query);
+    const page = await this.conversations.messages(caller, id, query);
+    // Empty means past the last message (seq is contiguous): not stored, or every
+    // made-up afterSeq would be a response of its own in the HTTP cache.
+    if (page.length === 0) reply.header('cache-control', 'no-store');
+    return page;
   }
 
   /**
