@@ -9,6 +9,7 @@ import {
   type CompletionResult,
   type TokenSink,
 } from '@app/ai';
+import { waitFor } from '../support/free-port';
 import {
   pastInvalidationMs,
   startCacheCluster,
@@ -20,11 +21,25 @@ import {
 class CountingProvider implements AiProvider {
   readonly name = 'counting';
   calls = 0;
+  /** Calls under way now. */
+  inFlight = 0;
   failing = false;
   latencyMs = 0;
+  /** When set, every call waits for it. */
+  gate?: Promise<void>;
 
   async complete(request: CompletionRequest, onToken?: TokenSink): Promise<CompletionResult> {
     this.calls++;
+    this.inFlight++;
+    try {
+      return await this.answer(request, onToken);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async answer(request: CompletionRequest, onToken?: TokenSink): Promise<CompletionResult> {
+    await this.gate;
     if (this.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (this.failing) throw new AiProviderError('http', 'The AI provider answered HTTP 503', { status: 503 });
     const content = `answer ${this.calls} to ${request.messages.at(-1)?.content}`;
@@ -153,6 +168,23 @@ describe('CompletionCache', () => {
     await cache.complete({ request: ask('unstored'), audience: room, controls: { noStore: true } });
     await cache.complete({ request: ask('unstored'), audience: room });
     expect(provider.calls).toBe(5);
+  });
+
+  it('runs a noStore request on its own: nobody waits for its answer, which is stored for none', async () => {
+    const [a, b] = cluster.instances.map((instance) => make(instance));
+    let open!: () => void;
+    provider.gate = new Promise<void>((resolve) => (open = resolve));
+    const unstored = a.complete({ request: ask('alone'), audience: room, controls: { noStore: true } });
+    await waitFor(() => provider.inFlight === 1, 5_000, 'the noStore call');
+    // Requests that store, on the other instance and on the same one, make calls of their own at once
+    // (before, they waited for the noStore call, then found nothing stored: B called after its whole wait).
+    const stored = [b, a].map((cache) => cache.complete({ request: ask('alone'), audience: room }));
+    await waitFor(() => provider.inFlight === 2, 5_000, 'a call of the requests that store');
+    open();
+    await Promise.all([unstored, ...stored]);
+    expect(provider.calls).toBe(2); // the two that store share one call: single flight across instances
+    const again = await a.complete({ request: ask('alone'), audience: room });
+    expect([again.cached, provider.calls]).toEqual([true, 2]);
   });
 
   it('maxAge refuses an answer older than asked; ttl is bounded by the configured TTL', async () => {

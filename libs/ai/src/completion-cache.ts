@@ -18,7 +18,9 @@ import type { AiCacheScope, ResolvedAiOptions } from './ai.options';
  * (seconds) accepts a cached answer only if it is younger, a stale one
  * after a provider failure included (the failure is thrown); `noCache` skips
  * the lookup (the fresh answer is still stored); `noStore` does not store
- * the answer (a cached one may still be served).
+ * the answer (a cached one may still be served) and runs on its own, outside
+ * the single flight: no request waits for its call, nor it for another's (so
+ * no expired answer stands in for its provider's failure either).
  */
 export interface CompletionControls {
   readonly ttl?: number;
@@ -129,12 +131,16 @@ export class CompletionCache {
     };
     let value: StoredCompletion;
     try {
-      value = await this.cache.getOrSet(key, loader, {
-        ...setOptions,
-        lockAcrossInstances: true,
-        lockWaitMs: this.options.lockWaitMs,
-        cacheable: () => store,
-      });
+      // A noStore request runs on its own: in the single flight (or holding the lock across
+      // instances), the requests that joined it would wait for an answer that is then stored for
+      // none of them, and another instance's would call the provider again after its whole wait.
+      value = store
+        ? await this.cache.getOrSet(key, loader, {
+            ...setOptions,
+            lockAcrossInstances: true,
+            lockWaitMs: this.options.lockWaitMs,
+          })
+        : ((await this.cache.get<StoredCompletion>(key)) ?? (await loader()));
     } catch (error) {
       this.ledger.record(this.options.namespace, model, 'error');
       throw error;
