@@ -1,5 +1,6 @@
 import { CacheService } from '@app/cache';
 import { createClient } from 'redis';
+import { waitFor } from '../support/free-port';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 
 type Page = { cursor: string; keys: Array<{ key: string; namespace: string }> };
@@ -124,5 +125,58 @@ describe('Cache admin key browsing', () => {
       expect([query, (await apiCall(a, 'GET', `/cache/keys?${query}`, token)).statusCode]).toEqual([query, 400]);
     }
     for (const key of foreign) expect(await raw.get(key)).toBe('foreign');
+  });
+});
+
+/**
+ * Key browsing while Redis cannot be asked: stalled (SIGSTOP) before the
+ * breaker opens, and with the breaker open. Background Redis traffic is
+ * turned down (no sampler, slow rate-limit sync and revocation poll) so that
+ * only the calls under test count towards the breaker.
+ */
+describe('Cache admin key browsing with Redis unavailable', () => {
+  let pair: AuthPair;
+  let token: string;
+  const admin = { email: 'stalled-admin@example.com', password: 'admin-password-1' };
+  const breakerOf = (instance: AuthInstance) => instance.app.get(CacheService).status().breaker;
+
+  beforeAll(async () => {
+    pair = await startAuthPair({
+      THROTTLE_AUTH_LIMIT: '1000',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      CACHE_ADMIN_SAMPLE_MS: '0',
+      THROTTLE_SYNC_MS: '60000',
+      AUTH_REVOCATION_POLL_MS: '60000',
+    });
+    token = (await pair.a.client.login(admin.email, admin.password)).accessToken;
+  });
+  afterAll(async () => {
+    pair?.redis.resume();
+    await pair?.close();
+  });
+
+  /** Resumes Redis and waits until both instances use it again. */
+  async function resume() {
+    pair.redis.resume();
+    await waitFor(() => breakerOf(pair.a) === 'closed' && breakerOf(pair.b) === 'closed', 10_000, 'breakers closed');
+  }
+
+  it('answers 503, not 500, when Redis stalls before the breaker opens', async () => {
+    const { a, redis } = pair;
+    for (const url of ['/cache/keys?match=x', '/cache/keys/stalled:k']) {
+      redis.pause();
+      let answer;
+      try {
+        const res = await apiCall(a, 'GET', url, token);
+        // One deadline missed: the breaker (3 in a row) is still closed, so this is not its CacheUnavailableError.
+        answer = [url, res.statusCode, res.json().message, breakerOf(a)];
+      } finally {
+        await resume();
+      }
+      expect(answer).toEqual([url, 503, 'Redis is unavailable', 'closed']);
+      // A good call resets the failure count before the next.
+      expect((await apiCall(a, 'GET', '/cache/keys', token)).statusCode).toBe(200);
+    }
   });
 });

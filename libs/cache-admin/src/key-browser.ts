@@ -1,6 +1,6 @@
 import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { CacheService, CacheUnavailableError, withoutSlotGroup, type EntryInspection } from '@app/cache';
-import { RedisConnection } from '@app/redis';
+import { isConnectionFailure, RedisConnection } from '@app/redis';
 
 /** Largest value shown in a key's detail (characters of JSON); longer ones are cut and marked `truncated`. */
 export const MAX_SHOWN_CHARS = 16 * 1024;
@@ -105,12 +105,19 @@ export class KeyBrowser {
     return this.guarded(() => this.cache.runOnRedis(call));
   }
 
+  /**
+   * A 503 when Redis could not be asked: the breaker is open, or the call
+   * missed its deadline or lost its connection before the breaker opened.
+   * An error reply is not one (Redis answered: the input should have been
+   * refused before, as a SCAN cursor out of range is, or it is a bug).
+   */
   private async guarded<R>(call: () => Promise<R>): Promise<R> {
     try {
       return await call();
     } catch (error) {
       if (error instanceof CacheUnavailableError)
-        throw new ServiceUnavailableException('Redis is unavailable (cache breaker open)');
+        throw new ServiceUnavailableException('Redis is unavailable (cache breaker open)', { cause: error });
+      if (isConnectionFailure(error)) throw new ServiceUnavailableException('Redis is unavailable', { cause: error });
       throw error;
     }
   }

@@ -1,4 +1,6 @@
-import { connectionFailureKind, describeConnectionFailure } from './connection-failure';
+import { ClientClosedError, ClientOfflineError, ErrorReply, SocketClosedUnexpectedlyError } from '@redis/client';
+import { connectionFailureKind, describeConnectionFailure, isConnectionFailure } from './connection-failure';
+import { RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 
 /** An error as node-redis or Node's socket layer raises it. */
 const error = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
@@ -35,5 +37,33 @@ describe(describeConnectionFailure.name, () => {
     expect(describeConnectionFailure(error('Socket closed unexpectedly'), 2_000)).toBe(
       'could not be connected to (Socket closed unexpectedly)',
     );
+  });
+});
+
+describe(isConnectionFailure.name, () => {
+  it('counts a missed deadline, an unreachable Redis and a lost or refused connection', () => {
+    for (const failure of [
+      new RedisTimeoutError('Redis command did not answer within 500 ms'),
+      new RedisUnavailableError('Redis at redis://127.0.0.1:1 could not be reached'),
+      new ClientClosedError(),
+      new ClientOfflineError(),
+      new SocketClosedUnexpectedlyError(),
+      error('connect ECONNREFUSED 127.0.0.1:1', 'ECONNREFUSED'),
+      error('read ECONNRESET', 'ECONNRESET'),
+      error('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'),
+    ])
+      expect([failure.message, isConnectionFailure(failure)]).toEqual([failure.message, true]);
+  });
+
+  it('does not count an error reply (Redis answered) or any other error (a bug) as one', () => {
+    for (const other of [
+      new ErrorReply('ERR invalid cursor'),
+      new ErrorReply('WRONGTYPE Operation against a key holding the wrong kind of value'),
+      new TypeError("Cannot read properties of undefined (reading 'scan')"),
+      error('Socket closed unexpectedly'),
+    ])
+      expect([other.message, isConnectionFailure(other)]).toEqual([other.message, false]);
+    expect(isConnectionFailure('ECONNREFUSED')).toBe(false);
+    expect(isConnectionFailure(undefined)).toBe(false);
   });
 });

@@ -1,3 +1,16 @@
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ReconnectStrategyError,
+  RootNodesUnavailableError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+} from '@redis/client';
+import { RedisTimeoutError, RedisUnavailableError } from './redis.errors';
+
 /** Why a connection attempt failed, in words an operator can act on. */
 export type ConnectionFailureKind = 'auth' | 'tls' | 'network' | 'timeout' | 'other';
 
@@ -23,6 +36,35 @@ export function connectionFailureKind(error: Error | undefined): ConnectionFailu
   if (TLS_CODE.test(code)) return 'tls';
   if (NETWORK_CODE.test(code)) return 'network';
   return 'other';
+}
+
+/** node-redis's errors of a connection that is lost, closed, not yet up or too slow (never an error reply). */
+const CONNECTION_ERRORS = [
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ReconnectStrategyError,
+  RootNodesUnavailableError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+];
+
+/**
+ * Whether `error` means Redis could not be asked: our command deadline
+ * passed (`RedisTimeoutError`), Redis is configured and unreachable
+ * (`RedisUnavailableError`), node-redis lost or has no connection, or the
+ * socket failed (refused, reset, unreachable, TLS). False for an error reply
+ * (Redis answered and refused the command: bad input or a bug) and for any
+ * other error (a bug here), which must not be mistaken for an outage.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof RedisTimeoutError || error instanceof RedisUnavailableError) return true;
+  if (CONNECTION_ERRORS.some((type) => error instanceof type)) return true;
+  const code = errorCode(error);
+  return NETWORK_CODE.test(code) || TLS_CODE.test(code);
 }
 
 /**

@@ -10,6 +10,7 @@ export type { RedisClusterClient } from './cluster-client';
 export type { RedisClusterOptions, RedisModuleOptions, RedisSentinelOptions } from './redis.options';
 export { RedisNotConfiguredError, RedisTimeoutError, RedisUnavailableError } from './redis.errors';
 export { withDeadline } from './deadline';
+export { isConnectionFailure } from './connection-failure';
 export { isErrorReply, redisScript, sendRaw, sendScript, type RedisScript } from './raw-command';
 export { redactRedisUrl, hasPassword } from './redis-url';
 export { reconnectDelay } from './reconnect-strategy';
