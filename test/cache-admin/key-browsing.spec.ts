@@ -1,7 +1,9 @@
 import { CacheService } from '@app/cache';
 import { createClient } from 'redis';
 import { waitFor } from '../support/free-port';
-import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { apiCall, startAuthInstance, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
+import { uniquePrefix } from '../support/cache-instance';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 type Page = { cursor: string; keys: Array<{ key: string; namespace: string }> };
 
@@ -174,9 +176,80 @@ describe('Cache admin key browsing with Redis unavailable', () => {
       } finally {
         await resume();
       }
-      expect(answer).toEqual([url, 503, 'Redis is unavailable', 'closed']);
+      expect(answer).toEqual([url, 503, expect.stringMatching(/^Redis is unavailable\b/), 'closed']);
       // A good call resets the failure count before the next.
       expect((await apiCall(a, 'GET', '/cache/keys', token)).statusCode).toBe(200);
     }
+  });
+
+  it('answers 503 for a key only Redis could tell of while the breaker is open, deletes nothing and audits why', async () => {
+    const { a, b, redis } = pair;
+    // In Redis (and A's L1), not in B's L1; and one B's L1 holds.
+    await a.app.get(CacheService).namespace('held').set('remote', { v: 1 });
+    await b.app.get(CacheService).namespace('held').set('local', { v: 2 });
+    redis.pause();
+    let answers;
+    try {
+      b.app.get(CacheService).engine.parts.remote.breaker.trip();
+      const shown = await apiCall(b, 'GET', '/cache/keys/held:remote', token);
+      const deleted = await apiCall(b, 'DELETE', '/cache/keys/held:remote', token);
+      const local = await apiCall(b, 'GET', '/cache/keys/held:local', token);
+      answers = [shown, deleted, local].map((res) => [res.statusCode, res.json()?.message ?? res.json()?.l2]);
+      expect(local.json().l1.value.text).toBe(JSON.stringify({ v: 2 }));
+    } finally {
+      await resume();
+    }
+    // Before: 404 "No such key" twice, and the delete audited as not_found while the key stayed in Redis.
+    expect(answers).toEqual([
+      [503, 'Redis is unavailable (cache breaker open)'],
+      [503, 'Redis is unavailable (cache breaker open)'],
+      [200, { state: 'unavailable', reason: 'cache breaker open' }],
+    ]);
+    const [entry] = (await apiCall(a, 'GET', '/cache/audit?limit=1', token)).json().items;
+    expect(entry).toMatchObject({
+      action: 'key.delete',
+      target: 'held:remote',
+      outcome: 'error',
+      detail: 'Redis is unavailable (cache breaker open)',
+    });
+    const after = await apiCall(b, 'GET', '/cache/keys/held:remote', token);
+    expect([after.statusCode, after.json().l2.state]).toEqual([200, 'entry']);
+  });
+});
+
+/** Without Redis (no REDIS_URL) key detail and delete answer from L1 alone: absent there is absent. */
+describe('Cache admin key browsing without Redis', () => {
+  let db: TestDatabase;
+  let instance: AuthInstance;
+  let token: string;
+  const admin = { email: 'memory-admin@example.com', password: 'admin-password-1' };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    instance = await startAuthInstance({
+      DATABASE_URL: db.url,
+      THROTTLE_AUTH_LIMIT: '1000',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      CACHE_PREFIX: uniquePrefix(),
+    });
+    token = (await instance.client.login(admin.email, admin.password)).accessToken;
+  });
+  afterAll(async () => {
+    await instance?.app.close();
+    await db?.drop();
+  });
+
+  it('shows and deletes an L1 entry, answers 404 for an unknown key and 503 for a SCAN', async () => {
+    await instance.app.get(CacheService).namespace('mem').set('k', { v: 1 });
+    const shown = await apiCall(instance, 'GET', '/cache/keys/mem:k', token);
+    expect([shown.statusCode, shown.json().l2, shown.json().l1.value.text]).toEqual([200, null, '{"v":1}']);
+    expect((await apiCall(instance, 'DELETE', '/cache/keys/mem:k', token)).statusCode).toBe(204);
+    expect(await instance.app.get(CacheService).namespace('mem').get('k')).toBeUndefined();
+    for (const method of ['GET', 'DELETE'] as const)
+      expect((await apiCall(instance, method, '/cache/keys/mem:k', token)).statusCode).toBe(404);
+    const audit = (await apiCall(instance, 'GET', '/cache/audit?limit=2', token)).json().items;
+    expect(audit.map((e: { outcome: string }) => e.outcome)).toEqual(['not_found', 'ok']);
+    expect((await apiCall(instance, 'GET', '/cache/keys', token)).statusCode).toBe(503);
   });
 });

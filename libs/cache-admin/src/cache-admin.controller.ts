@@ -245,7 +245,9 @@ export class CacheAdminController {
   @Get('keys')
   @ApiOperation({ summary: "One SCAN page of the app's entries whose key contains `match`" })
   @ApiOkResponse({ type: KeysPageDto })
-  @ApiServiceUnavailableResponse({ description: 'No Redis is configured, or it is unavailable (breaker open)' })
+  @ApiServiceUnavailableResponse({
+    description: 'No Redis is configured, or it could not be asked (breaker open, deadline missed)',
+  })
   keys(@Query() query: KeysQuery) {
     return this.keyBrowser.scan(query.match, query.cursor, query.count);
   }
@@ -256,7 +258,9 @@ export class CacheAdminController {
   @ApiParam({ name: 'key', description: '`namespace:key`, URL-encoded', schema: { type: 'string', maxLength: 400 } })
   @ApiOkResponse({ type: KeyDetailDto })
   @ApiNotFoundResponse({ description: 'Neither layer holds the entry' })
-  @ApiServiceUnavailableResponse({ description: 'Redis is configured and unavailable (breaker open)' })
+  @ApiServiceUnavailableResponse({
+    description: 'This L1 does not hold the entry and Redis could not be asked (breaker open, deadline missed)',
+  })
   key(@Param('key') key: string) {
     return this.keyBrowser.detail(key);
   }
@@ -268,7 +272,9 @@ export class CacheAdminController {
   @ApiParam({ name: 'key', description: '`namespace:key`, URL-encoded', schema: { type: 'string', maxLength: 400 } })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such entry' })
-  @ApiServiceUnavailableResponse({ description: 'Redis is configured and unavailable (breaker open)' })
+  @ApiServiceUnavailableResponse({
+    description: 'This L1 does not hold the entry and Redis could not be asked (breaker open, deadline missed)',
+  })
   async deleteKey(@CurrentUser() admin: AuthenticatedUser, @Param('key') key: string): Promise<void> {
     await this.audited(admin, 'key.delete', key, () => this.keyBrowser.delete(key));
   }

@@ -248,7 +248,12 @@ class L1EntryDto {
 }
 
 class L2EntryDto {
-  @ApiProperty({ enum: ['absent', 'tombstone', 'foreign', 'entry'] }) state: string;
+  @ApiProperty({
+    enum: ['absent', 'tombstone', 'foreign', 'entry', 'unavailable'],
+    description: '`unavailable`: Redis is configured and could not be asked (shown when L1 holds the entry)',
+  })
+  state: string;
+  @ApiPropertyOptional({ description: 'Why Redis could not be asked (`unavailable` only)' }) reason?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'Remaining TTL (ms)' }) ttlMs?: number;
   @ApiPropertyOptional({ type: 'integer' }) bytes?: number;
   @ApiPropertyOptional({ format: 'date-time' }) created?: string;
@@ -267,7 +272,11 @@ export class KeyDetailDto {
   @ApiProperty({ description: '`namespace:key`' }) key: string;
   @ApiProperty() namespace: string;
   @ApiProperty({ type: L1EntryDto, nullable: true, description: "This instance's L1 copy" }) l1: L1EntryDto | null;
-  @ApiProperty({ type: L2EntryDto, nullable: true, description: 'The Redis key; null without Redis' })
+  @ApiProperty({
+    type: L2EntryDto,
+    nullable: true,
+    description: 'The Redis key; null without a Redis tier (memory backend)',
+  })
   l2: L2EntryDto | null;
 }
 

@@ -66,7 +66,10 @@ export class KeyBrowser {
     return { cursor: next, keys };
   }
 
-  /** What this instance's L1 and Redis hold under `key` (`namespace:key`); 404 when neither holds an entry. */
+  /**
+   * What this instance's L1 and Redis hold under `key` (`namespace:key`); 404
+   * when neither holds an entry, 503 when L1 does not and Redis could not be asked.
+   */
   async detail(key: string) {
     const inspection = await this.inspect(key);
     const { l1, l2 } = inspection;
@@ -82,7 +85,10 @@ export class KeyBrowser {
     };
   }
 
-  /** Deletes the entry on every instance (L1 through the bus, Redis with a tombstone); 404 when there is none. */
+  /**
+   * Deletes the entry on every instance (L1 through the bus, Redis with a
+   * tombstone); 404 when there is none, 503 when only Redis could tell.
+   */
   async delete(key: string): Promise<void> {
     await this.inspect(key);
     const { namespace } = relative(key);
@@ -95,8 +101,11 @@ export class KeyBrowser {
     const inspection = await this.guarded(() =>
       this.cache.inspect(this.cache.redisKey(namespace, key.slice(namespace.length + 1))),
     );
-    const inL2 = inspection.l2?.state === 'entry' || inspection.l2?.state === 'foreign';
-    if (!inspection.l1 && !inL2) throw new NotFoundException('No such key');
+    const { l1, l2 } = inspection;
+    if (l1) return inspection;
+    // Not knowing is no 404: the key may be in Redis, and a delete answered "no such key" would leave it there.
+    if (l2?.state === 'unavailable') throw new ServiceUnavailableException(`Redis is unavailable (${l2.reason})`);
+    if (l2?.state !== 'entry' && l2?.state !== 'foreign') throw new NotFoundException('No such key');
     return inspection;
   }
 

@@ -307,7 +307,7 @@
       const meta = [
         ['namespace', d.namespace],
         ['in L1 (this instance)', d.l1 ? `yes, until ${d.l1.expiresAt}` : 'no'],
-        ['in Redis', d.l2 ? d.l2.state : 'not connected'],
+        ['in Redis', !d.l2 ? 'no Redis configured' : d.l2.reason ? `${d.l2.state} (${d.l2.reason})` : d.l2.state],
       ];
       if (d.l2 && d.l2.ttlMs !== undefined) meta.push(['Redis TTL', `${fmt(d.l2.ttlMs / 1000, 1)} s`]);
       const tags = (d.l2 && d.l2.tags) || (d.l1 && d.l1.tags) || [];

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isErrorReply, type RedisConnection } from '@app/redis';
+import { isConnectionFailure, isErrorReply, type RedisConnection } from '@app/redis';
 import { EncodedL1Entry, type L1Entry } from '../cache-entry';
 import { CacheUnavailableError } from '../cache.errors';
 import { CircuitBreaker, type BreakerState } from '../circuit-breaker';
@@ -16,9 +16,15 @@ export interface RemoteRead {
   guard: WriteGuard;
 }
 
-/** What `TieredCache.inspect` found in Redis: null without Redis or with the breaker open. */
+/**
+ * What `TieredCache.inspect` found in Redis: null without a Redis tier (the
+ * memory backend), `unavailable` when Redis is configured and could not be
+ * asked (the breaker is open, or the call missed its deadline or lost its
+ * connection): then nothing is known of the key, which may well exist.
+ */
 export type RemoteInspection =
   | { state: 'absent' }
+  | { state: 'unavailable'; reason: string }
   | { state: 'tombstone' | 'foreign'; ttlMs: number; bytes?: number }
   | ({ state: 'entry'; ttlMs: number; bytes: number } & Envelope)
   | null;
@@ -166,12 +172,24 @@ export class RemoteTier {
     return now === undefined ? 0 : now - 50;
   }
 
-  /** Admin: the Redis key under `full` as it is (no tag check, nothing counted or filled). */
+  /**
+   * Admin: the Redis key under `full` as it is (no tag check, nothing counted
+   * or filled). An error reply (a key of another type) is thrown: Redis answered.
+   */
   async inspect(full: string): Promise<RemoteInspection> {
-    if (!this.available) return null;
-    const [raw, pttl] = await this.runOnRedis(() =>
-      Promise.all([this.redis!.client.get(full), this.redis!.client.pTTL(full)]),
-    );
+    if (!this.configured) return null;
+    if (!this.available) return { state: 'unavailable', reason: 'cache breaker open' };
+    let raw: string | null;
+    let pttl: number;
+    try {
+      [raw, pttl] = await this.runOnRedis(() =>
+        Promise.all([this.redis!.client.get(full), this.redis!.client.pTTL(full)]),
+      );
+    } catch (error) {
+      if (error instanceof CacheUnavailableError) return { state: 'unavailable', reason: 'cache breaker open' };
+      if (isConnectionFailure(error)) return { state: 'unavailable', reason: (error as Error).message };
+      throw error;
+    }
     if (raw === null) return { state: 'absent' };
     if (raw.startsWith('x|')) return { state: 'tombstone', ttlMs: pttl };
     const envelope = parseEnvelope(raw);
