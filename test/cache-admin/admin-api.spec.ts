@@ -179,6 +179,28 @@ describe('Cache admin API', () => {
     expect((await apiCall(a, 'GET', '/cache/audit?limit=1000', adminToken)).statusCode).toBe(400);
   });
 
+  it('refuses control characters in a key or a warm kind with 400, before anything is audited', async () => {
+    const total = async () => (await apiCall(a, 'GET', '/cache/audit?limit=1', adminToken)).json().total;
+    const before = await total();
+    for (const text of ['a%00b', 'a%01b', 'a%7Fb', 'a%C2%85b', 'a%0Ab']) {
+      // Before: the delete's audit insert failed in Postgres on the NUL (500), and the warm's 404 left its entry pending.
+      for (const [method, url] of [
+        ['GET', `/cache/keys/http:${text}`],
+        ['DELETE', `/cache/keys/http:${text}`],
+        ['POST', `/cache/warm/${text}/${user.id}`],
+      ] as const) {
+        const res = await apiCall(a, method, url, adminToken);
+        expect([method, url, res.statusCode, res.json().message]).toEqual([
+          method,
+          url,
+          400,
+          expect.stringMatching(/^(key|kind) must not contain control characters$/),
+        ]);
+      }
+    }
+    expect(await total()).toBe(before);
+  });
+
   it('runs a write-read-delete round trip through both tiers with each step timed', async () => {
     const res = (await apiCall(b, 'POST', '/cache/test', adminToken)).json();
     expect(res.ok).toBe(true);

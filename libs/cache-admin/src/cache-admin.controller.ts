@@ -48,6 +48,7 @@ import {
 import type { AuditOutcome } from './cache-audit.entity';
 import { CacheAuditService } from './cache-audit.service';
 import { KeyBrowser } from './key-browser';
+import { PrintableParamPipe } from './printable.pipe';
 import { StatsSampler } from './stats-sampler';
 
 /** One step of `POST /cache/test`. */
@@ -133,7 +134,7 @@ export class CacheAdminController {
   @ApiNotFoundResponse({ description: 'Unknown kind, or nothing with this id' })
   async warm(
     @CurrentUser() admin: AuthenticatedUser,
-    @Param('kind') kind: string,
+    @Param('kind', PrintableParamPipe) kind: string,
     @Param('id', ParseUUIDPipe) raw: string,
   ): Promise<{ warmed: string; id: string }> {
     // The canonical spelling: cache keys and tags are strings.
@@ -261,7 +262,7 @@ export class CacheAdminController {
   @ApiServiceUnavailableResponse({
     description: 'This L1 does not hold the entry and Redis could not be asked (breaker open, deadline missed)',
   })
-  key(@Param('key') key: string) {
+  key(@Param('key', PrintableParamPipe) key: string) {
     return this.keyBrowser.detail(key);
   }
 
@@ -275,7 +276,10 @@ export class CacheAdminController {
   @ApiServiceUnavailableResponse({
     description: 'This L1 does not hold the entry and Redis could not be asked (breaker open, deadline missed)',
   })
-  async deleteKey(@CurrentUser() admin: AuthenticatedUser, @Param('key') key: string): Promise<void> {
+  async deleteKey(
+    @CurrentUser() admin: AuthenticatedUser,
+    @Param('key', PrintableParamPipe) key: string,
+  ): Promise<void> {
     await this.audited(admin, 'key.delete', key, () => this.keyBrowser.delete(key));
   }
 

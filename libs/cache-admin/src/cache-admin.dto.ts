@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import type { AuditOutcome } from './cache-audit.entity';
 import type { AuditEntry } from './cache-audit.service';
+import { PRINTABLE } from './printable.pipe';
 import type { StatsSample } from './stats-sampler';
 
 /** Redis's SCAN cursors are unsigned 64-bit numbers: a larger one is an error reply, not a page. */
@@ -30,9 +31,6 @@ const IsScanCursor = () =>
       defaultMessage: () => 'cursor must be the number a previous page returned',
     },
   });
-
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
 /** `POST /cache/invalidate`: keys (of `namespace`, default `default`), tags, and/or a whole namespace. */
 export class InvalidateDto {
