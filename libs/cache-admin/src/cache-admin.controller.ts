@@ -30,6 +30,7 @@ import { CurrentUser, Roles, RolesGuard, type AuthenticatedUser } from '@app/aut
 import { CacheArgumentError, CacheService } from '@app/cache';
 import { HttpCacheStats } from '@app/http-cache';
 import { RedisConnection } from '@app/redis';
+import { clip } from './audit-text';
 import { CacheAdminHooks } from './cache-admin-hooks';
 import { ADMIN_TEST_NAMESPACE } from './cache-admin.constants';
 import {
@@ -144,9 +145,7 @@ export class CacheAdminController {
     return this.audited(admin, `warm.${named}`, id, async () => {
       const warmer = this.hooks.warmer(kind);
       if (!warmer)
-        throw new NotFoundException(
-          `Nothing to warm by "${kind.slice(0, 40)}"; try ${this.hooks.warmerKinds.join(', ')}`,
-        );
+        throw new NotFoundException(`Nothing to warm by "${clip(kind, 40)}"; try ${this.hooks.warmerKinds.join(', ')}`);
       if (!(await warmer(id))) throw new NotFoundException(`No ${kind} ${id}`);
       return { warmed: kind, id };
     });

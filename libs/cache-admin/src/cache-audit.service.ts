@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { clip } from './audit-text';
 import { CacheAuditEntity, type AuditOutcome } from './cache-audit.entity';
 
 /** One audited action, as the API shows it. */
@@ -21,8 +22,6 @@ export interface PendingAudit {
   readonly action: string;
   readonly target: string;
 }
-
-const clip = (text: string) => (text.length > 500 ? `${text.slice(0, 497)}...` : text);
 
 /**
  * The audit log of admin actions: stored in Postgres and logged. An entry
