@@ -201,6 +201,18 @@ describe('Cache admin API', () => {
     expect(await total()).toBe(before);
   });
 
+  it('audits an invalidation of the most keys and tags the route takes whole, not its first 500 characters', async () => {
+    // 500 and 200 UTF-16 units each; quotes and backslashes double in JSON.
+    const keys = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, '0')}:${'"\\😀'.repeat(124)}`);
+    const tags = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, '0')}-${'t'.repeat(196)}`);
+    const res = await apiCall(a, 'POST', '/cache/invalidate', adminToken, { namespace: 'wide', keys, tags });
+    expect(res.json()).toEqual({ invalidated: { namespace: 'wide', keys: 100, tags: 100 } });
+    const [entry] = (await apiCall(a, 'GET', '/cache/audit?limit=1', adminToken)).json().items;
+    expect(entry).toMatchObject({ action: 'invalidate', outcome: 'ok' });
+    expect(entry.target.length).toBeGreaterThan(90_000);
+    expect(JSON.parse(entry.target)).toEqual({ namespace: 'wide', keys, tags });
+  });
+
   it('runs a write-read-delete round trip through both tiers with each step timed', async () => {
     const res = (await apiCall(b, 'POST', '/cache/test', adminToken)).json();
     expect(res.ok).toBe(true);

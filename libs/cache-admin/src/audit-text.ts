@@ -1,6 +1,13 @@
 // `String.prototype.toWellFormed` exists on Node 20; the project's `lib` (ES2023) does not declare it.
 const toWellFormed = (text: string): string => (text as string & { toWellFormed(): string }).toWellFormed();
 
+/**
+ * Longest `target` stored: above the largest the routes accept (an
+ * invalidation's 100 keys of 500 characters and 100 tags of 200, as JSON,
+ * every character escaped: about 141,000), so none is cut; a backstop only.
+ */
+export const MAX_TARGET_CHARS = 150_000;
+
 /** Longest `detail` stored (characters, as Postgres counts them in `varchar(500)`). */
 export const MAX_DETAIL_CHARS = 500;
 

@@ -19,8 +19,8 @@ export class CacheAuditEntity {
   @Column({ type: 'varchar', length: 40 })
   action: string;
 
-  /** What it acted on (a key, tags, a namespace, a user id), truncated to 500 characters. */
-  @Column({ type: 'varchar', length: 500 })
+  /** What it acted on (a key, an invalidation's keys and tags as JSON, a namespace, a user id), whole. */
+  @Column({ type: 'text' })
   target: string;
 
   @Column({ type: 'varchar', length: 16 })

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { clip } from './audit-text';
+import { clip, MAX_TARGET_CHARS } from './audit-text';
 import { CacheAuditEntity, type AuditOutcome } from './cache-audit.entity';
 
 /** One audited action, as the API shows it. */
@@ -37,7 +37,13 @@ export class CacheAuditService {
 
   /** Writes the entry of an action about to run, as `pending`. Throws when it cannot be written. */
   async begin(actorId: string, action: string, target: string): Promise<PendingAudit> {
-    const entry = { actorId, action, target: clip(target), outcome: 'pending' as const, detail: null };
+    const entry = {
+      actorId,
+      action,
+      target: clip(target, MAX_TARGET_CHARS),
+      outcome: 'pending' as const,
+      detail: null,
+    };
     const { identifiers } = await this.db.getRepository(CacheAuditEntity).insert(entry);
     return { id: (identifiers[0] as { id: string }).id, actorId, action, target: entry.target };
   }
@@ -50,7 +56,8 @@ export class CacheAuditService {
   async finish(entry: PendingAudit, outcome: AuditOutcome, detail?: string): Promise<void> {
     const clipped = detail === undefined ? null : clip(detail);
     const { id, actorId, action, target } = entry;
-    this.logger.log(`admin ${actorId} ${action} ${target}: ${outcome}${clipped ? ` (${clipped})` : ''}`);
+    // The line names the target, cut as it used to be stored; the entry holds it whole.
+    this.logger.log(`admin ${actorId} ${action} ${clip(target)}: ${outcome}${clipped ? ` (${clipped})` : ''}`);
     try {
       await this.db.getRepository(CacheAuditEntity).update({ id }, { outcome, detail: clipped });
     } catch (error) {
