@@ -175,4 +175,50 @@ describe('Admin dashboard in a browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'admin-dashboard.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'admin-dashboard.png'))).toBe(true);
   }, 60_000);
+
+  it('logs out on the server: the access and refresh tokens stop working, a non-admin’s session too', async () => {
+    const refused = async (accessToken: string, refreshToken?: string) => {
+      const me = await app.send('GET', '/api/v1/auth/me', { token: accessToken });
+      const refreshed = refreshToken
+        ? (await app.send('POST', '/api/v1/auth/refresh', { body: { refreshToken } })).status
+        : 401;
+      return [me.status, refreshed];
+    };
+    /** Logs in through the form; the token pair the server gave the page. */
+    const logIn = async (email: string, password: string) => {
+      await page.fill('#login-email', email);
+      await page.fill('#login-password', password);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login')),
+        page.click('#login-form button[type=submit]'),
+      ]);
+      return (await response.json()) as { accessToken: string; refreshToken: string };
+    };
+    const logOut = async () => {
+      await page.click('#logout');
+      await page.waitForSelector('#login-view', { state: 'visible' });
+      expect(await page.evaluate(() => sessionStorage.getItem('cacheAdminToken'))).toBeNull();
+    };
+
+    // The session the first test opened. Before, Log out only cleared sessionStorage: the token went on working.
+    const first = await page.evaluate(() => sessionStorage.getItem('cacheAdminToken'));
+    await logOut();
+    expect(await refused(first!)).toEqual([401, 401]);
+
+    const pair = await logIn(admin.email, admin.password);
+    await page.waitForSelector('#card-backend');
+    expect((await app.send('GET', '/api/v1/auth/me', { token: pair.accessToken })).status).toBe(200);
+    await logOut();
+    expect(await refused(pair.accessToken, pair.refreshToken)).toEqual([401, 401]);
+
+    // A user is told the account is no admin, and the session the login opened is ended, not left open.
+    const user = { email: `plain${Date.now()}@example.com`, password: 'correct horse battery' };
+    expect((await app.send('POST', '/api/v1/auth/register', { body: { ...user, name: 'Plain' } })).status).toBe(201);
+    const userPair = await logIn(user.email, user.password);
+    await page.waitForFunction(() => document.getElementById('login-error')!.textContent.includes('not an admin'));
+    // The page ends the session before it shows the message.
+    expect(await refused(userPair.accessToken, userPair.refreshToken)).toEqual([401, 401]);
+    expect(await page.isVisible('#app-view')).toBe(false);
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -36,7 +36,7 @@
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (response.status === 401) {
-      logout('Your session ended: log in again');
+      void logout('Your session ended: log in again', false);
       throw new Error('unauthenticated');
     }
     const text = await response.text();
@@ -51,13 +51,36 @@
     $('logout').hidden = !loggedIn;
   }
 
-  function logout(message) {
+  /**
+   * Ends the session of `accessToken` on the server: its access and refresh
+   * tokens stop working everywhere. Forgetting the token here is not enough,
+   * whoever copied it could go on using it. Resolves to null when the server
+   * confirmed, or to why it did not.
+   */
+  async function endSession(accessToken) {
+    try {
+      const response = await fetch('/api/v1/auth/logout', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      // 401: the session had ended already.
+      return response.ok || response.status === 401 ? null : `HTTP ${response.status}`;
+    } catch (error) {
+      return error.message;
+    }
+  }
+
+  /** Logs out: the server ends the session first (unless it has ended: `endOnServer` false), then the page forgets the token. */
+  async function logout(message, endOnServer = true) {
+    clearInterval(timer);
+    const failed = endOnServer && token ? await endSession(token) : null;
     sessionStorage.removeItem(TOKEN_KEY);
     token = null;
-    clearInterval(timer);
     show(false);
     $('status').textContent = '';
-    $('login-error').textContent = message || '';
+    $('login-error').textContent = failed
+      ? `Logged out of this page, but the server did not confirm (${failed}): the session stays valid until it expires`
+      : message || '';
   }
 
   async function login(event) {
@@ -73,8 +96,13 @@
       if (!response.ok) throw new Error(data.message || 'Login failed');
       token = data.accessToken;
       const check = await fetch('/api/v1/cache/health', { headers: { authorization: `Bearer ${token}` } });
-      if (check.status === 403) throw new Error('This account is not an admin');
-      if (!check.ok) throw new Error(`The admin API answered ${check.status}`);
+      if (!check.ok) {
+        // Not kept, so not left open: a session nobody will log out of is one more to steal.
+        await endSession(token);
+        throw new Error(
+          check.status === 403 ? 'This account is not an admin' : `The admin API answered ${check.status}`,
+        );
+      }
       sessionStorage.setItem(TOKEN_KEY, token);
       $('login-password').value = '';
       start();
@@ -355,7 +383,7 @@
   }
 
   $('login-form').addEventListener('submit', login);
-  $('logout').addEventListener('click', () => logout());
+  $('logout').addEventListener('click', () => void logout());
   $('key-search').addEventListener('submit', (event) => {
     event.preventDefault();
     searchKeys(true);
