@@ -21,6 +21,7 @@ import { createTestDatabase, type TestDatabase } from '../test/support/postgres'
 import { HttpServerProcess } from './lib/http-server-process';
 import { renderHttpReport, type Measured, type Row } from './lib/http-report';
 import { progress } from './lib/progress';
+import { median } from './lib/stats';
 import { BenchRedisServer } from './lib/redis-server';
 import { fixed } from './lib/markdown';
 import { assertWrk, rotatingScript, wrk, type WrkResult } from './lib/wrk';
@@ -69,11 +70,6 @@ async function signIn(base: string): Promise<{ auth: Record<string, string>; id:
     body: JSON.stringify(credentials),
   });
   return { auth: { authorization: `Bearer ${accessToken}` }, id: user.id };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function measure(rows: Row[]): Promise<Measured[]> {

@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { ours, rawRedis, type CacheClient, type Contender } from './lib/contenders';
 import { makePayload } from './lib/payload';
 import { BenchRedisServer } from './lib/redis-server';
+import { median } from './lib/stats';
 
 const KEYS = Number(process.env.KEYS ?? 20_000);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
@@ -69,7 +70,6 @@ async function main(): Promise<void> {
     if (runs('ours')) contenders.push(await ours(server.url));
     const results = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
     for (let n = 0; n < ROUNDS; n++) for (const c of contenders) results.get(c.label)!.push(await round(c, n));
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     for (const [label, values] of results)
       console.log(`${label}: median ${Math.round(median(values))} ops/s (${values.map(Math.round).join(', ')})`);
   } finally {

@@ -1,9 +1,5 @@
 import { fixed, int, table } from './markdown';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
+import { median } from './stats';
 
 /** A benchmarked route; `role` names it for the targets. */
 export interface Row {

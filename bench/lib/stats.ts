@@ -90,3 +90,14 @@ export function percentile(sorted: Float64Array, p: number): number {
   const rank = Math.ceil(p * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
+
+/**
+ * The median of `values`: the middle one, or the mean of the two middle ones
+ * of an even count (with two rounds, not the better of the two).
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
