@@ -118,6 +118,17 @@ describe('Cache admin key browsing', () => {
     ]);
   });
 
+  it('shows and deletes a key of another Redis type under the entries’ prefix as foreign (it was a 500)', async () => {
+    const full = a.app.get(CacheService).redisKey('typed', 'list');
+    await raw.rPush(full, ['not', 'an', 'entry']);
+    const detail = await apiCall(a, 'GET', '/cache/keys/typed:list', token);
+    expect([detail.statusCode, detail.json().l2]).toEqual([200, { state: 'foreign', ttlMs: -1 }]);
+    // The delete leaves the cache's tombstone in its place, as for any entry.
+    expect((await apiCall(a, 'DELETE', '/cache/keys/typed:list', token)).statusCode).toBe(204);
+    expect(await raw.type(full)).toBe('string');
+    expect((await apiCall(a, 'GET', '/cache/keys/typed:list', token)).statusCode).toBe(404);
+  });
+
   it('answers 404 for unknown keys and keys outside the entries, and 400 for a bad cursor or count', async () => {
     for (const key of ['nothing:here', 'no-colon', '..%2F..%2Fother', encodeURIComponent('*')]) {
       expect([key, (await apiCall(a, 'GET', `/cache/keys/${key}`, token)).statusCode]).toEqual([key, 404]);

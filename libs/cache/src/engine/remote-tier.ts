@@ -188,6 +188,10 @@ export class RemoteTier {
     } catch (error) {
       if (error instanceof CacheUnavailableError) return { state: 'unavailable', reason: 'cache breaker open' };
       if (isConnectionFailure(error)) return { state: 'unavailable', reason: (error as Error).message };
+      // Another Redis type (a list, a hash…) under the entries' prefix: nothing of ours, shown as such.
+      if (isErrorReply(error) && error.message.startsWith('WRONGTYPE')) {
+        return { state: 'foreign', ttlMs: await this.runOnRedis(() => this.redis!.client.pTTL(full)) };
+      }
       throw error;
     }
     if (raw === null) return { state: 'absent' };
