@@ -144,15 +144,26 @@ describe('DistributedLock over Redis', () => {
   });
 });
 
+/** One instance on a Redis server of the test's own (paused or filled by it): fast deadlines, breaker after 2 failures. */
+async function withOwnRedis(run: (server: TestRedisServer, instance: CacheInstance) => Promise<void>): Promise<void> {
+  const server = await TestRedisServer.start();
+  const instance = await createCacheInstance(
+    server.url,
+    { prefix: uniquePrefix(), probeIntervalMs: 60_000, breakerThreshold: 2 },
+    { commandTimeoutMs: 200 },
+  );
+  try {
+    await run(server, instance);
+  } finally {
+    server.resume(); // a paused server would hold the instance's close
+    await instance.close();
+    await server.stop();
+  }
+}
+
 describe('DistributedLock with Redis paused', () => {
-  it('fails fast, counts the failures, feeds the breaker, and then skips Redis at once', async () => {
-    const server = await TestRedisServer.start();
-    const instance = await createCacheInstance(
-      server.url,
-      { prefix: uniquePrefix(), probeIntervalMs: 60_000, breakerThreshold: 2 },
-      { commandTimeoutMs: 200 },
-    );
-    try {
+  it('fails fast, counts the failures, feeds the breaker, and then skips Redis at once', () =>
+    withOwnRedis(async (server, instance) => {
       const { lock } = instance.cache;
       expect(await lock.acquire('job', { waitMs: 0 })).toBeDefined();
       server.pause();
@@ -167,24 +178,13 @@ describe('DistributedLock with Redis paused', () => {
       await expect(lock.withLock('paused', () => 'ran')).rejects.toMatchObject({ reason: 'unavailable' });
       expect(Date.now() - started).toBeLessThan(100);
       expect(instance.cache.lockStats().skipped).toBe(1);
-    } finally {
-      server.resume();
-      await instance.close();
-      await server.stop();
-    }
-  });
+    }));
 });
 
 describe('DistributedLock with Redis refusing writes', () => {
-  it('counts a refused acquisition, and keeps the breaker closed (Redis answered at once)', async () => {
-    const server = await TestRedisServer.start();
-    const instance = await createCacheInstance(
-      server.url,
-      { prefix: uniquePrefix(), probeIntervalMs: 60_000, breakerThreshold: 2 },
-      { commandTimeoutMs: 200 },
-    );
-    const config = (settings: Record<string, string>) => instance.redis.run((c) => c.configSet(settings));
-    try {
+  it('counts a refused acquisition, and keeps the breaker closed (Redis answered at once)', () =>
+    withOwnRedis(async (_server, instance) => {
+      const config = (settings: Record<string, string>) => instance.redis.run((c) => c.configSet(settings));
       await config({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
       const { lock } = instance.cache;
       // The acquire script writes: Redis answers each call with an OOM error reply.
@@ -195,12 +195,7 @@ describe('DistributedLock with Redis refusing writes', () => {
       const lease = await lock.acquire('full-0', { waitMs: 0 });
       expect(lease).toBeDefined();
       expect(await lease!.release()).toBe(true);
-    } finally {
-      await config({ maxmemory: '0' }).catch(() => undefined);
-      await instance.close();
-      await server.stop();
-    }
-  });
+    }));
 });
 
 describe('DistributedLock with the memory backend', () => {

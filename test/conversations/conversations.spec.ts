@@ -1,5 +1,10 @@
 import { AI_RESOLVED_OPTIONS, AiLedger, type ResolvedAiOptions } from '@app/ai';
-import { ConversationNotFoundError, ConversationStateService } from '@app/conversation-state';
+import {
+  CONVERSATION_STATE_OPTIONS,
+  ConversationNotFoundError,
+  ConversationStateService,
+  type ResolvedConversationStateOptions,
+} from '@app/conversation-state';
 import { createClient } from '@redis/client';
 import { DataSource } from 'typeorm';
 import { providerMaxMs } from '../../apps/api/src/conversations/ai-provider.factory';
@@ -8,6 +13,7 @@ import type { AppConfig } from '../../apps/api/src/config/app-config';
 import { UsersService } from '../../apps/api/src/users/users.service';
 import { apiCall, startAuthPair, type AuthInstance, type AuthPair } from '../support/auth-app';
 import { FakeOpenAi } from '../support/fake-openai';
+import { waitFor } from '../support/free-port';
 
 interface Message {
   id: string;
@@ -65,6 +71,15 @@ describe('Conversations across two instances', () => {
     call(instance, 'POST', `/conversations/${id}/messages`, token, body);
   const allMessages = async (instance: AuthInstance, id: string, token: string): Promise<Message[]> =>
     (await call(instance, 'GET', `/conversations/${id}/messages?limit=200`, token)).json();
+  /** A post on A whose provider call is held (the exchange pending) until `release`. */
+  async function heldPost(id: string, token: string, content: string) {
+    let release!: () => void;
+    ai.behave({ kind: 'gate', until: new Promise<void>((resolve) => (release = resolve)) });
+    const calls = ai.calls;
+    const posting = post(a, id, token, { content });
+    await waitFor(() => ai.calls > calls, 10_000, 'the provider call');
+    return { posting, release };
+  }
 
   it('shows a message posted on A on B at once, state and pages alike', async () => {
     const owner = await user('Owner');
@@ -314,12 +329,8 @@ describe('Conversations across two instances', () => {
   it('refuses an answer that comes after the sweeper gave its exchange up: 504, nothing claimed stored, still failed', async () => {
     const owner = await user('Too late');
     const id = await conversation(owner.token, await room(owner));
-    let release!: () => void;
-    ai.behave({ kind: 'gate', until: new Promise<void>((resolve) => (release = resolve)) });
-    const calls = ai.calls;
-    const posting = post(a, id, owner.token, { content: 'slow to answer' });
     // The provider holds the call; the exchange is pending meanwhile.
-    while (ai.calls === calls) await new Promise((resolve) => setImmediate(resolve));
+    const { posting, release } = await heldPost(id, owner.token, 'slow to answer');
     const db = a.app.get(DataSource);
     await db.query(
       `UPDATE "conversation_messages" SET "created_at" = now() - interval '1 day' WHERE "conversation_id" = $1`,
@@ -340,11 +351,7 @@ describe('Conversations across two instances', () => {
   it('answers 404 when the conversation is deleted while its answer is on the way, never the exchange as stored', async () => {
     const owner = await user('Deleted meanwhile');
     const id = await conversation(owner.token, await room(owner));
-    let release!: () => void;
-    ai.behave({ kind: 'gate', until: new Promise<void>((resolve) => (release = resolve)) });
-    const calls = ai.calls;
-    const posting = post(a, id, owner.token, { content: 'about to vanish' });
-    while (ai.calls === calls) await new Promise((resolve) => setImmediate(resolve));
+    const { posting, release } = await heldPost(id, owner.token, 'about to vanish');
     expect((await call(b, 'DELETE', `/conversations/${id}`, owner.token)).statusCode).toBe(204);
     release();
     const res = await posting;
@@ -354,7 +361,7 @@ describe('Conversations across two instances', () => {
   it('sweeps only exchanges older than a waiter may take: a lock wait for another instance plus its own provider call', () => {
     const config = a.app.get<AppConfig>(APP_CONFIG);
     const lockWaitMs = a.app.get<ResolvedAiOptions>(AI_RESOLVED_OPTIONS).lockWaitMs;
-    const pendingTimeoutMs = a.app.get(ConversationStateService)['options'].pendingTimeoutMs;
+    const { pendingTimeoutMs } = a.app.get<ResolvedConversationStateOptions>(CONVERSATION_STATE_OPTIONS);
     expect(pendingTimeoutMs).toBeGreaterThanOrEqual(lockWaitMs + providerMaxMs(config.ai) + 60_000);
   });
 

@@ -10,7 +10,7 @@ export {
   type ConversationStateModuleOptions,
   type ResolvedConversationStateOptions,
 } from './conversation-state.options';
-export { conversationHeaderTag, conversationTag } from './conversation-state.constants';
+export { CONVERSATION_STATE_OPTIONS, conversationHeaderTag, conversationTag } from './conversation-state.constants';
 export {
   ConversationNotFoundError,
   ConversationVersionConflictError,

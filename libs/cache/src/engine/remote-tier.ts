@@ -174,7 +174,8 @@ export class RemoteTier {
 
   /**
    * Admin: the Redis key under `full` as it is (no tag check, nothing counted
-   * or filled). An error reply (a key of another type) is thrown: Redis answered.
+   * or filled). A key of another Redis type is `foreign`; any other error
+   * reply is thrown (Redis answered: not an outage).
    */
   async inspect(full: string): Promise<RemoteInspection> {
     if (!this.configured) return null;
