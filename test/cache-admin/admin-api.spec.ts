@@ -207,10 +207,32 @@ describe('Cache admin API', () => {
     const tags = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, '0')}-${'t'.repeat(196)}`);
     const res = await apiCall(a, 'POST', '/cache/invalidate', adminToken, { namespace: 'wide', keys, tags });
     expect(res.json()).toEqual({ invalidated: { namespace: 'wide', keys: 100, tags: 100 } });
-    const [entry] = (await apiCall(a, 'GET', '/cache/audit?limit=1', adminToken)).json().items;
-    expect(entry).toMatchObject({ action: 'invalidate', outcome: 'ok' });
+    const [listed] = (await apiCall(a, 'GET', '/cache/audit?limit=1', adminToken)).json().items;
+    expect(listed).toMatchObject({ action: 'invalidate', outcome: 'ok', targetTruncated: true });
+    const entry = (await apiCall(a, 'GET', `/cache/audit/${listed.id}`, adminToken)).json();
     expect(entry.target.length).toBeGreaterThan(90_000);
     expect(JSON.parse(entry.target)).toEqual({ namespace: 'wide', keys, tags });
+    // The page shows its first 997 code points and `...` (the emoji are pairs of UTF-16 units).
+    expect(Array.from(listed.target)).toEqual([...Array.from(entry.target).slice(0, 997), '.', '.', '.']);
+  });
+
+  it('lists targets cut at 1,000 characters, as Postgres counts them, and answers an unknown entry 404', async () => {
+    // Targets of 1,000 code points and of 1,001, 456 of them in pairs of UTF-16 units: cut only when over 1,000.
+    for (const [padding, cut] of [
+      [225, false],
+      [226, true],
+    ] as const) {
+      const body = { namespace: 'cut', keys: ['a'.repeat(500), '😀'.repeat(228), 'b'.repeat(padding)], tags: [] };
+      expect(Array.from(JSON.stringify(body))).toHaveLength(cut ? 1001 : 1000);
+      expect((await apiCall(a, 'POST', '/cache/invalidate', adminToken, body)).statusCode).toBe(200);
+      const [listed] = (await apiCall(a, 'GET', '/cache/audit?limit=1', adminToken)).json().items;
+      const whole = (await apiCall(a, 'GET', `/cache/audit/${listed.id}`, adminToken)).json().target;
+      expect([whole, listed.targetTruncated]).toEqual([JSON.stringify(body), cut]);
+      expect(listed.target).toBe(cut ? `${Array.from(whole).slice(0, 997).join('')}...` : whole);
+    }
+    const missing = await apiCall(a, 'GET', '/cache/audit/00000000-0000-4000-8000-000000000000', adminToken);
+    expect([missing.statusCode, missing.json().message]).toEqual([404, 'No audit entry with this id']);
+    expect((await apiCall(a, 'GET', '/cache/audit/not-a-uuid', adminToken)).statusCode).toBe(400);
   });
 
   it('runs a write-read-delete round trip through both tiers with each step timed', async () => {

@@ -411,7 +411,13 @@ describe('OpenAPI document', () => {
       expect: 204,
     });
     await call('POST', '/api/v1/cache/test', '/api/v1/cache/test', { token: adminToken, expect: 200 });
-    await call('GET', '/api/v1/cache/audit', '/api/v1/cache/audit?limit=10', { token: adminToken, expect: 200 });
+    const audit = (
+      await call('GET', '/api/v1/cache/audit', '/api/v1/cache/audit?limit=10', { token: adminToken, expect: 200 })
+    ).body;
+    const entry = `/api/v1/cache/audit/${audit.items[0].id}`;
+    await call('GET', '/api/v1/cache/audit/{id}', entry, { token: adminToken, expect: 200 });
+    const unknown = '/api/v1/cache/audit/00000000-0000-4000-8000-000000000000';
+    await call('GET', '/api/v1/cache/audit/{id}', unknown, { token: adminToken, expect: 404 });
 
     // Sessions, then the deletes and logouts that end the tour.
     const sessions = (await call('GET', '/api/v1/auth/sessions', '/api/v1/auth/sessions', { token, expect: 200 })).body;

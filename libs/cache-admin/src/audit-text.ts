@@ -8,6 +8,13 @@ const toWellFormed = (text: string): string => (text as string & { toWellFormed(
  */
 export const MAX_TARGET_CHARS = 150_000;
 
+/**
+ * Longest `target` a page of the audit log shows (code points): a page of
+ * 100 entries stays under about 100,000 characters, however wide the
+ * invalidations were; `GET /cache/audit/:id` shows an entry whole.
+ */
+export const LISTED_TARGET_CHARS = 1_000;
+
 /** Longest `detail` stored (characters, as Postgres counts them in `varchar(500)`). */
 export const MAX_DETAIL_CHARS = 500;
 

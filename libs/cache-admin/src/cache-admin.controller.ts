@@ -34,6 +34,7 @@ import { clip } from './audit-text';
 import { CacheAdminHooks } from './cache-admin-hooks';
 import { ADMIN_TEST_NAMESPACE } from './cache-admin.constants';
 import {
+  AuditEntryDto,
   AuditPageDto,
   AuditQuery,
   CacheHealthDto,
@@ -288,6 +289,18 @@ export class CacheAdminController {
   @ApiOkResponse({ type: AuditPageDto })
   auditLog(@Query() query: AuditQuery) {
     return this.audit.page(query.page, query.limit);
+  }
+
+  /** One entry of the audit log, its target whole (a page cuts targets at 1,000 characters). */
+  @Get('audit/:id')
+  @ApiOperation({ summary: 'One entry of the audit log, its target whole' })
+  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
+  @ApiOkResponse({ type: AuditEntryDto })
+  @ApiNotFoundResponse({ description: 'No entry with this id' })
+  async auditEntry(@Param('id', ParseUUIDPipe) id: string) {
+    const entry = await this.audit.entry(id);
+    if (!entry) throw new NotFoundException('No audit entry with this id');
+    return entry;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import type { CacheStatus } from '@app/cache';
 import {
@@ -14,7 +14,7 @@ import {
   ValidateBy,
 } from 'class-validator';
 import type { AuditOutcome } from './cache-audit.entity';
-import type { AuditEntry } from './cache-audit.service';
+import type { AuditEntry, ListedAuditEntry } from './cache-audit.service';
 import { PRINTABLE } from './printable.pipe';
 import type { StatsSample } from './stats-sampler';
 
@@ -278,19 +278,29 @@ export class KeyDetailDto {
   l2: L2EntryDto | null;
 }
 
-class AuditEntryDto implements AuditEntry {
+/** `GET /cache/audit/{id}`. */
+export class AuditEntryDto implements AuditEntry {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid', description: 'The admin' }) actorId: string;
   @ApiProperty({ example: 'invalidate' }) action: string;
-  @ApiProperty() target: string;
+  @ApiProperty({ description: 'What the action was on (a key, an invalidation as JSON, a namespace, an id), whole' })
+  target: string;
   @ApiProperty({ enum: ['pending', 'ok', 'not_found', 'error'] }) outcome: AuditOutcome;
   @ApiProperty({ type: 'string', nullable: true }) detail: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
+/** An entry as a page of the audit log lists it. */
+class ListedAuditEntryDto extends OmitType(AuditEntryDto, ['target']) implements ListedAuditEntry {
+  @ApiProperty({ description: 'What the action was on, cut at 1,000 characters (ending in `...`) when longer' })
+  target: string;
+  @ApiProperty({ description: 'Whether `target` was cut: `GET /cache/audit/{id}` has it whole' })
+  targetTruncated: boolean;
+}
+
 /** `GET /cache/audit`. */
 export class AuditPageDto {
-  @ApiProperty({ type: [AuditEntryDto] }) items: AuditEntryDto[];
+  @ApiProperty({ type: [ListedAuditEntryDto] }) items: ListedAuditEntryDto[];
   @ApiProperty({ type: 'integer', minimum: 1 }) page: number;
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 100 }) limit: number;
   @ApiProperty({ type: 'integer', minimum: 0 }) total: number;

@@ -292,7 +292,16 @@
 
   function renderAudit(items) {
     $('audit').tBodies[0].replaceChildren(
-      ...items.map((e) => row([new Date(e.createdAt).toLocaleString(), e.actorId, e.action, e.target, e.outcome])),
+      ...items.map((e) =>
+        row([
+          new Date(e.createdAt).toLocaleString(),
+          e.actorId,
+          e.action,
+          // A page cuts a target at 1,000 characters; the entry's own route has it whole.
+          e.targetTruncated ? `${e.target} [cut: GET /api/v1/cache/audit/${e.id} has it whole]` : e.target,
+          e.outcome,
+        ]),
+      ),
     );
   }
 
