@@ -70,6 +70,29 @@ describe('Request pipeline (compiled app, request logs on)', () => {
     expect(app.output).not.toContain('SECRET-TOKEN-42');
   });
 
+  it('answers 405 with Allow for a method the path is not routed for, without echoing the query', async () => {
+    const cases = [
+      ['PUT', '/api/v1/ping?access_token=SECRET-TOKEN-43', 'GET, HEAD, POST', 'PUT is not allowed on /api/v1/ping'],
+      ['GET', '/api/v1/auth/login', 'POST', 'GET is not allowed on /api/v1/auth/login'],
+      ['PUT', `/api/v1/users/${randomUUID()}`, 'GET, HEAD, PATCH, DELETE', undefined],
+      ['PATCH', '/health/live', 'GET, HEAD', 'PATCH is not allowed on /health/live'],
+    ] as const;
+    for (const [method, path, allow, message] of cases) {
+      const res = await fetch(`${app.baseUrl}${path}`, { method });
+      const body = await res.json();
+      expect([method, path, res.status, res.headers.get('allow'), body.error]).toEqual([
+        method,
+        path,
+        405,
+        allow,
+        'Method Not Allowed',
+      ]);
+      if (message) expect(body.message).toBe(message);
+    }
+    // A path no method is routed for stays a 404.
+    expect((await fetch(`${app.baseUrl}/api/v1/nowhere`, { method: 'PUT' })).status).toBe(404);
+  });
+
   it('answers 401, not 500, for a validly signed token whose claims are malformed', async () => {
     const sign = createSigner({ key: SECRET, expiresIn: 60_000 });
     const claims = { sid: randomUUID(), jti: randomUUID(), role: 'user' };

@@ -1,9 +1,18 @@
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { isClientAbort } from './client-abort';
 import { isDatabaseUnavailable } from './database-errors';
 import { domainError } from './domain-errors';
+import { allowedMethods, pathOf, type RouteFinder } from './method-not-allowed';
 
 /** The error body of the public contract. */
 export interface ErrorBody {
@@ -50,6 +59,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.adapterHost.httpAdapter.reply(response, errorBody(status, 'The request was aborted by the client'), status);
       return;
     }
+    const notAllowed = this.methodNotAllowed(exception, incoming);
+    if (notAllowed) {
+      const status = HttpStatus.METHOD_NOT_ALLOWED;
+      this.adapterHost.httpAdapter.setHeader(response, 'Allow', notAllowed.allow.join(', '));
+      this.adapterHost.httpAdapter.reply(response, errorBody(status, notAllowed.message), status);
+      return;
+    }
     const [status, body] = this.toResponse(exception);
     // A limit's wait (login failures): the same header the throttler guard sets.
     const retryAfter = domainError(exception)?.retryAfter;
@@ -69,6 +85,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     }
     this.adapterHost.httpAdapter.reply(response, body, status);
+  }
+
+  /**
+   * When no route matched the request (Nest's not-found handler threw) but
+   * its path is routed for other methods: those methods and the message of
+   * a 405. Else undefined (a 404).
+   */
+  private methodNotAllowed(exception: unknown, incoming: unknown): { allow: string[]; message: string } | undefined {
+    if (!(exception instanceof NotFoundException)) return undefined;
+    const request = incoming as { method?: string; url?: string; routeOptions?: { url?: string } } | undefined;
+    if (!request?.routeOptions || request.routeOptions.url !== undefined || !request.method || !request.url)
+      return undefined;
+    const path = pathOf(request.url);
+    const allow = allowedMethods(this.adapterHost.httpAdapter.getInstance<RouteFinder>(), request.method, path);
+    return allow.length > 0 ? { allow, message: `${request.method} is not allowed on ${path}` } : undefined;
   }
 
   private toResponse(exception: unknown): [number, unknown] {
@@ -104,9 +135,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
  * query string may carry a token, and an error body must not echo it.
  */
 function withoutQuery(status: number, message: string): string {
-  if (status !== 404 || !message.startsWith('Cannot ')) return message;
-  const at = message.indexOf('?');
-  return at < 0 ? message : message.slice(0, at);
+  return status === 404 && message.startsWith('Cannot ') ? pathOf(message) : message;
 }
 
 function errorBody(statusCode: number, message: string | string[]): ErrorBody {
