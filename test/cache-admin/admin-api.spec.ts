@@ -77,6 +77,8 @@ describe('Cache admin API', () => {
     const health = (await apiCall(a, 'GET', '/cache/health', adminToken)).json();
     expect(health).toMatchObject({ backend: 'auto', usingRedis: true, breaker: 'closed', redis: { connected: true } });
     expect(health.redis.latencyMs).toBeGreaterThanOrEqual(0);
+    // Where Redis runs is for admins: the anonymous probes do not say.
+    expect(health.redis.target).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     const hitsOf = (stats: { namespaces: Record<string, { l1: { hits: number } }> }) =>
       stats.namespaces.query?.l1.hits ?? 0;
     // B: Prometheus's registry is one per process, and it shows the instance started last.

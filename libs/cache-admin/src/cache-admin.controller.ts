@@ -329,11 +329,12 @@ export class CacheAdminController {
   }
 
   private async redisHealth() {
-    if (!this.redis?.enabled) return { configured: false, connected: false, latencyMs: null };
+    if (!this.redis?.enabled) return { configured: false, connected: false, latencyMs: null, target: null };
+    const target = this.redis.target ?? null;
     try {
-      return { configured: true, connected: true, latencyMs: await this.redis.ping() };
+      return { configured: true, connected: true, latencyMs: await this.redis.ping(), target };
     } catch {
-      return { configured: true, connected: false, latencyMs: null };
+      return { configured: true, connected: false, latencyMs: null, target };
     }
   }
 

@@ -136,6 +136,12 @@ class RedisHealthDto {
   @ApiProperty() configured: boolean;
   @ApiProperty() connected: boolean;
   @ApiProperty({ type: 'number', nullable: true, description: 'PING round trip (ms)' }) latencyMs: number | null;
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'The URL without credentials, or the sentinels and master name, or the cluster nodes',
+  })
+  target: string | null;
 }
 
 /** `GET /cache/health`. */

@@ -4,10 +4,10 @@ import {
   HealthCheck,
   HealthCheckService,
   MemoryHealthIndicator,
-  TypeOrmHealthIndicator,
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
+import { DatabaseHealthIndicator } from './database.health';
 import { DEFAULT_DATABASE_TIMEOUT_MS, DEFAULT_MAX_HEAP_BYTES } from './health.constants';
 import { HEALTH_OPTIONS } from './health.module-definition';
 import type { HealthModuleOptions } from './health.options';
@@ -25,7 +25,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
-    private readonly db: TypeOrmHealthIndicator,
+    private readonly db: DatabaseHealthIndicator,
     private readonly memory: MemoryHealthIndicator,
     @Inject(HEALTH_OPTIONS) private readonly options: HealthModuleOptions,
   ) {}
@@ -43,7 +43,7 @@ export class HealthController {
   ready() {
     return this.check(
       [
-        () => this.db.pingCheck('database').withTimeout(this.options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS),
+        () => this.db.ping('database', this.options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS),
         () => this.memory.checkHeap('memory_heap', this.options.maxHeapBytes ?? DEFAULT_MAX_HEAP_BYTES),
       ],
       () => this.redis.readiness('redis', this.options.redisRequired ?? false),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DatabaseHealthIndicator } from './database.health';
 import { HealthController } from './health.controller';
 import { HealthConfigurableModule } from './health.module-definition';
 import { RedisHealthIndicator } from './redis.health';
@@ -12,7 +13,7 @@ import { RedisHealthIndicator } from './redis.health';
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator],
-  exports: [RedisHealthIndicator],
+  providers: [RedisHealthIndicator, DatabaseHealthIndicator],
+  exports: [RedisHealthIndicator, DatabaseHealthIndicator],
 })
 export class HealthModule extends HealthConfigurableModule {}
