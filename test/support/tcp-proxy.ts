@@ -7,6 +7,8 @@ interface ProxiedConnection {
   /** Bytes were swallowed on it (or it was accepted while blackholed): it never forwards again. */
   lost: boolean;
   closed: boolean;
+  /** Cut by {@link TcpProxy.cutAfter}: its upstream ends by itself once the last bytes are sent. */
+  cut?: boolean;
 }
 
 /**
@@ -24,6 +26,8 @@ export class TcpProxy {
   private readonly connections = new Set<ProxiedConnection>();
   private readonly server: Server;
   private blackholed = false;
+  /** See {@link TcpProxy.cutAfter}. */
+  private cutMarker?: Buffer;
   /** The port the proxy listens on (127.0.0.1). */
   port = 0;
   /** Connections accepted since start. */
@@ -54,6 +58,16 @@ export class TcpProxy {
   /** Forwards again on new connections and on those that lost nothing. */
   resume(): void {
     this.blackholed = false;
+  }
+
+  /**
+   * The next client bytes containing `marker` (on any connection) are
+   * forwarded, then that connection is cut on the client's side only: the
+   * server gets the request and its answer is lost, as when a network fails
+   * between a COMMIT and its reply. The client sees the connection end.
+   */
+  cutAfter(marker: string): void {
+    this.cutMarker = Buffer.from(marker);
   }
 
   /** Connections that lost bytes in the blackhole and that the client has not closed yet. */
@@ -90,6 +104,15 @@ export class TcpProxy {
   }
 
   private forward(connection: ProxiedConnection, data: Buffer, to: Socket | undefined): void {
+    if (connection.cut) return; // the server's answer to the cut request goes nowhere
+    if (this.cutMarker && to && to === connection.upstream && data.includes(this.cutMarker)) {
+      this.cutMarker = undefined;
+      connection.cut = true;
+      // end, not destroy: the request must reach the server whole before the upstream closes.
+      to.end(data);
+      this.close(connection);
+      return;
+    }
     if (this.blackholed || connection.lost || !to) {
       connection.lost = true;
       return;
@@ -101,6 +124,6 @@ export class TcpProxy {
     if (connection.closed) return;
     connection.closed = true;
     connection.client.destroy();
-    connection.upstream?.destroy();
+    if (!connection.cut) connection.upstream?.destroy();
   }
 }

@@ -16,6 +16,7 @@ import { QueryCacheInvalidationError } from './query-cache.errors';
 import type { EmbedDeclaration } from './query-cache.options';
 import type { QueryCache } from './query-cache';
 import { WriteBuffer } from './write-buffer';
+import { isCommit, outcomeUnknown } from './write-outcome';
 import { WriteTags, type WriteFacts } from './write-tags';
 
 type RowEvent = RemoveEvent<ObjectLiteral> | SoftRemoveEvent<ObjectLiteral> | RecoverEvent<ObjectLiteral>;
@@ -95,7 +96,7 @@ export class QueryCacheSubscriber implements EntitySubscriberInterface {
   }
 
   async afterQuery(event: AfterQueryEvent): Promise<void> {
-    if (!event.success) return this.buffer.ormWritesFailed(event.queryRunner);
+    if (!event.success) return this.failed(event);
     const tables = this.qc.tables.written(event.query);
     const raw = tables.filter((m) => !this.buffer.isOrmWrite(event.queryRunner, m.tablePath));
     if (raw.length)
@@ -113,6 +114,24 @@ export class QueryCacheSubscriber implements EntitySubscriberInterface {
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     // A savepoint's writes stay buffered: invalidating them after the outer commit is harmless.
     if (!event.queryRunner.isTransactionActive) this.buffer.drop(event.queryRunner);
+  }
+
+  /**
+   * A failed statement whose answer never came (see `outcomeUnknown`) may
+   * have taken effect: a COMMIT may have committed, a write outside a
+   * transaction may have been applied. Its reads are invalidated as if it
+   * had: the buffered tags of the COMMIT, the written tables' entities whole
+   * for a single statement (its after-event, which knows the rows, does not
+   * come). Dropping them left every instance serving the old rows for the
+   * TTL while the database held the new ones.
+   */
+  private async failed(event: AfterQueryEvent): Promise<void> {
+    const runner = event.queryRunner;
+    this.buffer.ormWritesFailed(runner);
+    if (!outcomeUnknown(event.error)) return;
+    if (isCommit(event.query)) return this.flush(this.buffer.take(runner));
+    if (runner.isTransactionActive) return;
+    await this.flush(this.qc.tables.written(event.query).flatMap((m) => this.writeTags.unknownRows(m)));
   }
 
   private started(runner: QueryRunner, metadata: Metadata): void {
