@@ -200,38 +200,39 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
    * transaction under the conversation's row lock, and returns what the model is to see.
    */
   async beginExchange(id: string, authorId: string, content: string): Promise<Exchange> {
-    const exchange = await this.db.transaction(async (tx) => {
-      const conversation = await tx.findOne(ConversationEntity, {
-        where: { id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!conversation) throw new ConversationNotFoundError();
-      const seq = conversation.lastSeq + 1;
-      const history = await this.history(tx, id, seq, content);
-      const messages = tx.getRepository(MessageEntity);
-      const [user, assistant] = await messages.save([
-        messages.create({ conversationId: id, seq, role: 'user', content, status: 'pending', authorId }),
-        messages.create({ conversationId: id, seq: seq + 1, role: 'assistant', content: '', status: 'pending' }),
-      ]);
-      conversation.lastSeq = seq + 1;
-      conversation.lastActiveAt = new Date();
-      await tx
-        .getRepository(ConversationEntity)
-        .update({ id }, { lastSeq: conversation.lastSeq, lastActiveAt: conversation.lastActiveAt });
-      const prompt: ChatMessage[] = [
-        ...(conversation.systemPrompt ? [{ role: 'system' as const, content: conversation.systemPrompt }] : []),
-        ...history,
-        { role: 'user', content },
-      ];
-      // `save` read the generated columns (id, created_at, defaults) back with RETURNING.
-      return {
-        conversation: toConversationView(conversation),
-        userMessage: toMessageView(user),
-        assistantMessage: toMessageView(assistant),
-        prompt,
-      };
-    });
-    await this.invalidate(id);
+    const exchange = await this.afterWrite(id, () =>
+      this.db.transaction(async (tx) => {
+        const conversation = await tx.findOne(ConversationEntity, {
+          where: { id },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!conversation) throw new ConversationNotFoundError();
+        const seq = conversation.lastSeq + 1;
+        const history = await this.history(tx, id, seq, content);
+        const messages = tx.getRepository(MessageEntity);
+        const [user, assistant] = await messages.save([
+          messages.create({ conversationId: id, seq, role: 'user', content, status: 'pending', authorId }),
+          messages.create({ conversationId: id, seq: seq + 1, role: 'assistant', content: '', status: 'pending' }),
+        ]);
+        conversation.lastSeq = seq + 1;
+        conversation.lastActiveAt = new Date();
+        await tx
+          .getRepository(ConversationEntity)
+          .update({ id }, { lastSeq: conversation.lastSeq, lastActiveAt: conversation.lastActiveAt });
+        const prompt: ChatMessage[] = [
+          ...(conversation.systemPrompt ? [{ role: 'system' as const, content: conversation.systemPrompt }] : []),
+          ...history,
+          { role: 'user', content },
+        ];
+        // `save` read the generated columns (id, created_at, defaults) back with RETURNING.
+        return {
+          conversation: toConversationView(conversation),
+          userMessage: toMessageView(user),
+          assistantMessage: toMessageView(assistant),
+          prompt,
+        };
+      }),
+    );
     return exchange;
   }
 
@@ -254,20 +255,21 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
       completionTokens: answer.completionTokens,
       cached: answer.cached,
     };
-    await this.db.transaction(async (tx) => {
-      const messages = tx.getRepository(MessageEntity);
-      // The sweeper marks both rows in one statement: either both are still pending or neither.
-      const answered = await messages.update({ id: exchange.assistantMessage.id, status: 'pending' }, fields);
-      const asked = answered.affected
-        ? await messages.update({ id: exchange.userMessage.id, status: 'pending' }, { status: 'complete' })
-        : answered;
-      if (!asked.affected) {
-        // Throwing rolls back the answer if it was written.
-        const exists = await messages.exists({ where: { id: exchange.assistantMessage.id } });
-        throw exists ? new ExchangeAbandonedError() : new ConversationNotFoundError();
-      }
-    });
-    await this.invalidate(exchange.conversation.id);
+    await this.afterWrite(exchange.conversation.id, () =>
+      this.db.transaction(async (tx) => {
+        const messages = tx.getRepository(MessageEntity);
+        // The sweeper marks both rows in one statement: either both are still pending or neither.
+        const answered = await messages.update({ id: exchange.assistantMessage.id, status: 'pending' }, fields);
+        const asked = answered.affected
+          ? await messages.update({ id: exchange.userMessage.id, status: 'pending' }, { status: 'complete' })
+          : answered;
+        if (!asked.affected) {
+          // Throwing rolls back the answer if it was written.
+          const exists = await messages.exists({ where: { id: exchange.assistantMessage.id } });
+          throw exists ? new ExchangeAbandonedError() : new ConversationNotFoundError();
+        }
+      }),
+    );
     // The reserved rows with the answer: nothing else of them changes.
     return {
       userMessage: { ...exchange.userMessage, status: 'complete' },
@@ -281,13 +283,14 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
    * already complete stays so (its answer was acknowledged).
    */
   async failExchange(exchange: Exchange): Promise<void> {
-    await this.db
-      .getRepository(MessageEntity)
-      .update(
-        { id: In([exchange.userMessage.id, exchange.assistantMessage.id]), status: 'pending' },
-        { status: 'failed' },
-      );
-    await this.invalidate(exchange.conversation.id);
+    await this.afterWrite(exchange.conversation.id, () =>
+      this.db
+        .getRepository(MessageEntity)
+        .update(
+          { id: In([exchange.userMessage.id, exchange.assistantMessage.id]), status: 'pending' },
+          { status: 'failed' },
+        ),
+    );
   }
 
   /**
@@ -300,16 +303,18 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     changes: { title?: string; context?: Record<string, unknown> },
     expectedVersion: number,
   ): Promise<ConversationState> {
-    const result = await this.db
-      .createQueryBuilder()
-      .update(ConversationEntity)
-      .set({
-        ...(changes.title !== undefined && { title: changes.title }),
-        ...(changes.context !== undefined && { context: changes.context as ConversationEntity['context'] & object }),
-        version: () => '"version" + 1',
-      })
-      .where('id = :id AND version = :expectedVersion', { id, expectedVersion })
-      .execute();
+    const result = await this.afterWrite(id, () =>
+      this.db
+        .createQueryBuilder()
+        .update(ConversationEntity)
+        .set({
+          ...(changes.title !== undefined && { title: changes.title }),
+          ...(changes.context !== undefined && { context: changes.context as ConversationEntity['context'] & object }),
+          version: () => '"version" + 1',
+        })
+        .where('id = :id AND version = :expectedVersion', { id, expectedVersion })
+        .execute(),
+    );
     if (!result.affected) {
       const current = await this.db
         .getRepository(ConversationEntity)
@@ -317,17 +322,21 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
       if (!current) throw new ConversationNotFoundError();
       throw new ConversationVersionConflictError(expectedVersion, current.version);
     }
-    await this.invalidate(id);
     return this.get(id);
   }
 
   /** Deletes the conversation, its messages and every cached copy. */
   async delete(id: string): Promise<void> {
-    const deleted = await this.db.transaction(async (tx) => {
-      await tx.delete(MessageEntity, { conversationId: id });
-      return (await tx.delete(ConversationEntity, { id })).affected ?? 0;
-    });
-    await this.cache.invalidateTags([conversationTag(id), conversationHeaderTag(id)]);
+    const tags = [conversationTag(id), conversationHeaderTag(id)];
+    const deleted = await this.afterWrite(
+      id,
+      () =>
+        this.db.transaction(async (tx) => {
+          await tx.delete(MessageEntity, { conversationId: id });
+          return (await tx.delete(ConversationEntity, { id })).affected ?? 0;
+        }),
+      tags,
+    );
     if (!deleted) throw new ConversationNotFoundError();
   }
 
@@ -389,6 +398,21 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Drops every cached copy of the conversation, on every instance. */
+  /**
+   * Runs a write, then drops the conversation's cached copies (its state by
+   * default), also when the write failed: a failure may come after Postgres
+   * applied it (a COMMIT or an UPDATE whose answer was lost), and the copies
+   * would otherwise show the old state on every instance for
+   * `CACHE_TTL_CONVERSATION`. A refused write costs one needless miss.
+   */
+  private async afterWrite<T>(id: string, write: () => Promise<T>, tags = [conversationTag(id)]): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      await this.cache.invalidateTags(tags);
+    }
+  }
+
   invalidate(id: string): Promise<void> {
     return this.cache.invalidateTags([conversationTag(id)]);
   }
