@@ -397,22 +397,34 @@ export class ConversationStateService implements OnModuleInit, OnModuleDestroy {
     await this.cache.invalidateTags(ids.flatMap((id) => [conversationTag(id), conversationHeaderTag(id)]));
   }
 
-  /** Drops every cached copy of the conversation, on every instance. */
   /**
    * Runs a write, then drops the conversation's cached copies (its state by
    * default), also when the write failed: a failure may come after Postgres
    * applied it (a COMMIT or an UPDATE whose answer was lost), and the copies
    * would otherwise show the old state on every instance for
-   * `CACHE_TTL_CONVERSATION`. A refused write costs one needless miss.
+   * `CACHE_TTL_CONVERSATION`. A refused write costs one needless miss. After
+   * a failed write the write's error is the one thrown: an invalidation
+   * that fails as well is logged, not put in its place.
    */
   private async afterWrite<T>(id: string, write: () => Promise<T>, tags = [conversationTag(id)]): Promise<T> {
+    let result: T;
     try {
-      return await write();
-    } finally {
-      await this.cache.invalidateTags(tags);
+      result = await write();
+    } catch (error) {
+      await this.cache
+        .invalidateTags(tags)
+        .catch((cause: unknown) =>
+          this.logger.error(
+            `conversation ${id}: dropping its cached copies after a failed write failed: ${String(cause)}`,
+          ),
+        );
+      throw error;
     }
+    await this.cache.invalidateTags(tags);
+    return result;
   }
 
+  /** Drops every cached copy of the conversation, on every instance. */
   invalidate(id: string): Promise<void> {
     return this.cache.invalidateTags([conversationTag(id)]);
   }
