@@ -76,4 +76,29 @@ describe(Invalidator.name, () => {
     invalidator.onBusMessage({ keys: ['k'], released: ['lock'], id: 'r' });
     expect(hooks.released).toHaveBeenCalledWith(['lock']);
   });
+
+  it('replays the tags queued during an outage in batches of 500, to Redis and on the bus', async () => {
+    const ctx = engineContext();
+    const l2 = { invalidateTags: jest.fn(() => Promise.resolve()), delete: jest.fn(() => Promise.resolve()) };
+    const bus = { publish: jest.fn(() => Promise.resolve()) };
+    const remote = { configured: true, available: false, breaker: { closed: false, trip: jest.fn() }, l2 };
+    const hooks = { released: jest.fn(), startProbe: jest.fn() };
+    const invalidator = new Invalidator(
+      ctx,
+      remote as unknown as RemoteTier,
+      bus as unknown as ConstructorParameters<typeof Invalidator>[2],
+      hooks,
+      new PeerState(),
+    );
+    const tags = Array.from({ length: 1_201 }, (_, i) => `t${i}`);
+    await invalidator.invalidateTags(tags);
+    ctx.l1.set('k', entry(['t1200']), 1); // read from L2 while the invalidation waited
+    remote.available = true;
+    await invalidator.replayPending();
+    // One script of 1,201 markers could outlast the command deadline on every probe: the replay would never end.
+    expect(l2.invalidateTags.mock.calls.map(([batch]: string[][]) => batch.length)).toEqual([500, 500, 201]);
+    expect(l2.invalidateTags.mock.calls.flatMap(([batch]: string[][]) => batch)).toEqual(tags);
+    expect(bus.publish.mock.calls.map(([m]: Array<{ tags: string[] }>) => m.tags.length)).toEqual([500, 500, 201]);
+    expect(ctx.l1.peek('k')).toBeUndefined();
+  });
 });

@@ -11,6 +11,11 @@ import type { RemoteTier } from './remote-tier';
 /** Keys per Redis call and bus message when replaying queued invalidations. */
 const REPLAY_BATCH = 500;
 
+/** `items` in slices of `REPLAY_BATCH`. */
+function* batches<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += REPLAY_BATCH) yield items.slice(i, i + REPLAY_BATCH);
+}
+
 /** What the invalidator asks of the rest of the engine. */
 export interface InvalidatorHooks {
   /** Lock names another instance released (the bus carries them with invalidations). */
@@ -214,11 +219,12 @@ export class Invalidator implements L1Trust {
     const l2 = this.remote.l2!;
     const { keys, tags } = this.pending.drain();
     try {
-      await l2.invalidateTags(tags);
-      for (let i = 0; i < keys.length; i += REPLAY_BATCH) await l2.delete(keys.slice(i, i + REPLAY_BATCH));
-      if (tags.length) await this.bus?.publish({ tags });
-      for (let i = 0; i < keys.length; i += REPLAY_BATCH)
-        await this.bus?.publish({ keys: keys.slice(i, i + REPLAY_BATCH) });
+      // In batches: a long outage can queue many thousands of tags, and one script or one bus message
+      // of them all could outlast the command deadline on every probe, so the replay would never end.
+      for (const batch of batches(tags)) await l2.invalidateTags(batch);
+      for (const batch of batches(keys)) await l2.delete(batch);
+      for (const batch of batches(tags)) await this.bus?.publish({ tags: batch });
+      for (const batch of batches(keys)) await this.bus?.publish({ keys: batch });
     } catch (error) {
       this.pending.add(keys, tags);
       throw error;
