@@ -123,6 +123,26 @@ describe('Users and boardrooms: cached reads, invalidating writes', () => {
     expect((await call(a, 'PATCH', `/users/${member.id}`, member.token, { role: 'admin' })).statusCode).toBe(403);
   });
 
+  it('lets a member added by an upper-case id in at once, on either instance (no stale "not a member")', async () => {
+    const owner = await user('Upper owner');
+    const member = await user('Upper member');
+    const room = (await call(a, 'POST', '/boardrooms', owner.token, { name: 'Shouting' })).json();
+    // The member's membership check is cached on both instances: "not a member".
+    expect((await call(a, 'GET', `/boardrooms/${room.id}`, member.token)).statusCode).toBe(404);
+    expect((await call(b, 'GET', `/boardrooms/${room.id}`, member.token)).statusCode).toBe(404);
+    const added = await call(a, 'POST', `/boardrooms/${room.id}/members`, owner.token, {
+      userId: member.id.toUpperCase(),
+    });
+    expect(added.statusCode).toBe(201);
+    expect(added.json().members.map((m: { userId: string }) => m.userId)).toEqual([owner.id, member.id]);
+    // Well inside the membership TTL (5 s): only the invalidation can make these 200.
+    expect((await call(a, 'GET', `/boardrooms/${room.id}`, member.token)).statusCode).toBe(200);
+    expect((await call(b, 'GET', `/boardrooms/${room.id}`, member.token)).statusCode).toBe(200);
+    expect(
+      (await call(a, 'POST', `/boardrooms/${room.id}/members`, owner.token, { userId: member.id })).statusCode,
+    ).toBe(409);
+  });
+
   it('answers concurrent adds of one member with 201 or 409, never 500', async () => {
     const owner = await user('Racer');
     const room = (await call(a, 'POST', '/boardrooms', owner.token, { name: 'Race' })).json();

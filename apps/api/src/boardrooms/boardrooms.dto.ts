@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
-import { IsOptionalNonNull, NameField, NoNulCharacter } from '../common/fields.decorator';
+import { IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsOptionalNonNull, NameField, NoNulCharacter, UuidField } from '../common/fields.decorator';
 import { PageDto } from '../common/pagination.dto';
 import type { MemberRole } from './boardroom-member.entity';
 import type { BoardroomView } from './boardroom.view';
@@ -37,7 +37,7 @@ export class UpdateBoardroomDto {
 /** `POST /boardrooms/:id/members` (owner or admin). */
 export class AddMemberDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @UuidField()
   userId: string;
 
   @ApiPropertyOptional({ enum: ['member'], default: 'member' })

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 const trimmed = (value: unknown) => (typeof value === 'string' ? value.trim() : value);
 
@@ -57,3 +57,16 @@ export const EmailField = () =>
 
 /** A user's or a boardroom's name, as its `varchar(100)` column holds it: trimmed, 1 to 100 characters, no NUL. */
 export const NameField = () => applyDecorators(Trim(), IsString(), Length(1, 100), NoNulCharacter());
+
+/**
+ * A UUID in a body, in the canonical lower case `CanonicalUuidPipe` gives
+ * path parameters. Postgres matches a uuid in any case, but the query cache
+ * keys and invalidates by the string: a member added as `ABC…` invalidated
+ * the `ABC…` entries and left the member's own (`abc…`) cached "not a member"
+ * answer in place until its TTL.
+ */
+export const UuidField = () =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
+    IsUUID(),
+  );
