@@ -143,6 +143,25 @@ describe('Users and boardrooms: cached reads, invalidating writes', () => {
     ).toBe(409);
   });
 
+  it('answers 401 to a boardroom or a conversation created by an account deleted under a live token, not a 500', async () => {
+    const adminToken = (await a.client.login(admin.email, admin.password)).accessToken;
+    const owner = await user('Room for the gone');
+    const room = (await call(a, 'POST', '/boardrooms', owner.token, { name: 'Stays' })).json();
+    const gone = await user('Gone user');
+    const goneAdmin = await a.client.register('Gone admin');
+    await call(a, 'PATCH', `/users/${goneAdmin.id}`, adminToken, { role: 'admin' });
+    const goneAdminToken = (await a.client.login(goneAdmin.email, goneAdmin.password)).accessToken;
+    // The rows go without the service (which would revoke the tokens): the window between a
+    // request passing the guard and a delete committing, held open.
+    await a.app.get(DataSource).query(`DELETE FROM "users" WHERE "id" = ANY($1)`, [[gone.id, goneAdmin.id]]);
+
+    const created = await call(b, 'POST', '/boardrooms', gone.token, { name: 'Orphan' });
+    expect([created.statusCode, created.json().message]).toEqual([401, 'Account no longer exists']);
+    const started = await call(b, 'POST', `/boardrooms/${room.id}/conversations`, goneAdminToken, {});
+    expect([started.statusCode, started.json().message]).toEqual([401, 'Account no longer exists']);
+    expect((await call(b, 'GET', '/boardrooms', owner.token)).json().total).toBe(1);
+  });
+
   it('answers concurrent adds of one member with 201 or 409, never 500', async () => {
     const owner = await user('Racer');
     const room = (await call(a, 'POST', '/boardrooms', owner.token, { name: 'Race' })).json();

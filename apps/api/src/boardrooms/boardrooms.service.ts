@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ConversationStateService } from '@app/conversation-state';
 import { QueryCache } from '@app/query-cache';
-import { UserEntity, type AuthenticatedUser } from '@app/auth';
+import { AuthError, UserEntity, type AuthenticatedUser } from '@app/auth';
 import { DomainError, FOREIGN_KEY_VIOLATION, pgCode, UNIQUE_VIOLATION } from '../common/domain.errors';
 import { toPage, type Page, type PaginationQuery } from '../common/pagination.dto';
 import { BoardroomMemberEntity } from './boardroom-member.entity';
@@ -29,13 +29,20 @@ export class BoardroomsService {
   ) {}
 
   async create(caller: AuthenticatedUser, input: CreateBoardroomDto): Promise<BoardroomView> {
-    const boardroom = await this.db.transaction(async (tx) => {
-      const created = await tx.save(
-        tx.create(BoardroomEntity, { name: input.name, description: input.description ?? null, ownerId: caller.id }),
-      );
-      await tx.save(tx.create(BoardroomMemberEntity, { boardroomId: created.id, userId: caller.id, role: 'owner' }));
-      return created;
-    });
+    const boardroom = await this.db
+      .transaction(async (tx) => {
+        const created = await tx.save(
+          tx.create(BoardroomEntity, { name: input.name, description: input.description ?? null, ownerId: caller.id }),
+        );
+        await tx.save(tx.create(BoardroomMemberEntity, { boardroomId: created.id, userId: caller.id, role: 'owner' }));
+        return created;
+      })
+      .catch((error: unknown) => {
+        // The only foreign keys written here are the caller's (the room is this transaction's own): the
+        // account was deleted after the token passed the guard. A 401, as /auth/me and a revoked token answer.
+        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw AuthError.unauthenticated('Account no longer exists');
+        throw error;
+      });
     return toBoardroomView(boardroom);
   }
 

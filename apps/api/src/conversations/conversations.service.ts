@@ -25,6 +25,8 @@ import {
 
 /** The foreign key of a message's author (Postgres's default name, from the conversations migration). */
 const AUTHOR_FOREIGN_KEY = 'conversation_messages_author_id_fkey';
+/** The constraint a new conversation by a deleted account breaks. */
+const CREATOR_FOREIGN_KEY = 'conversations_created_by_fkey';
 
 /** `201` of `POST /conversations/:id/messages`: the exchange as stored. */
 export interface PostedExchange {
@@ -91,6 +93,10 @@ export class ConversationsService implements OnModuleInit {
         systemPrompt: input.systemPrompt ?? null,
       });
     } catch (error) {
+      // The creator's account was deleted after their token passed the guard (an admin's: a member's
+      // membership went first, and the role check refused): a 401, as for a post by a deleted author.
+      if (pgCode(error) === FOREIGN_KEY_VIOLATION && pgConstraint(error) === CREATOR_FOREIGN_KEY)
+        throw AuthError.unauthenticated('Account no longer exists');
       // An admin passes the role check for any id: a boardroom that does not exist (or just went) is a 404.
       if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw DomainError.notFound('Boardroom');
       throw error;
