@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ConfigValidationError, validateEnv } from './app-config';
 import { EXAMPLE_JWT_SECRET } from './env.schema';
 
@@ -323,6 +323,37 @@ describe(validateEnv.name, () => {
       const { auth } = validateEnv({ JWT_ALGORITHM: 'ES256', ...pemPair() });
       expect(auth.jwt.privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
       expect(problems({ JWT_ALGORITHM: 'HS512' })).toEqual(['JWT_ALGORITHM: must be HS256, RS256 or ES256']);
+    });
+
+    it('refuses at boot, naming the variable and never the key, a PEM pair that could not sign or verify', () => {
+      const pem = (key: KeyObject, type: 'pkcs8' | 'spki') => key.export({ type, format: 'pem' }).toString();
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const otherRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+      const rs256 = (privateKey: string, publicKey: string, algorithm = 'RS256') =>
+        problems({ JWT_ALGORITHM: algorithm, JWT_PRIVATE_KEY: privateKey, JWT_PUBLIC_KEY: publicKey });
+      const garbled = '-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----';
+
+      const pair = { JWT_PRIVATE_KEY: pem(rsa.privateKey, 'pkcs8'), JWT_PUBLIC_KEY: pem(rsa.publicKey, 'spki') };
+      expect(validateEnv({ JWT_ALGORITHM: 'RS256', ...pair }).auth.jwt.algorithm).toBe('RS256');
+      const unreadable = rs256(garbled, pem(rsa.publicKey, 'spki'));
+      expect(unreadable).toEqual(['JWT_PRIVATE_KEY: is not a private key PEM Node can read']);
+      expect(unreadable.join()).not.toContain('SECRETKEYMATERIAL');
+      expect(rs256(pem(rsa.privateKey, 'pkcs8'), pem(otherRsa.publicKey, 'spki'))).toEqual([
+        'JWT_PUBLIC_KEY: is not the public key of JWT_PRIVATE_KEY',
+      ]);
+      expect(rs256(pem(weakRsa.privateKey, 'pkcs8'), pem(weakRsa.publicKey, 'spki'))).toEqual([
+        'JWT_PRIVATE_KEY: must be an RSA key of at least 2048 bits',
+        'JWT_PUBLIC_KEY: must be an RSA key of at least 2048 bits',
+      ]);
+      expect(rs256(pem(rsa.privateKey, 'pkcs8'), pem(rsa.privateKey, 'pkcs8'))).toEqual([
+        'JWT_PUBLIC_KEY: is not a public key PEM Node can read',
+      ]);
+      expect(rs256(pem(p384.privateKey, 'pkcs8'), pem(p384.publicKey, 'spki'), 'ES256')).toEqual([
+        'JWT_PRIVATE_KEY: must be an EC key on the P-256 curve for JWT_ALGORITHM=ES256',
+        'JWT_PUBLIC_KEY: must be an EC key on the P-256 curve for JWT_ALGORITHM=ES256',
+      ]);
     });
 
     it('takes ADMIN_EMAIL and ADMIN_PASSWORD together only', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parsePriceTable, type PriceTable } from '@app/ai';
+import { jwtKeyProblems } from './jwt-keys';
 
 /** Accepts the usual spellings of a boolean flag in an environment variable. */
 const flag = (defaultValue: boolean) =>
@@ -157,12 +158,14 @@ function urlHasPassword(url: string | undefined): boolean {
   }
 }
 
+const PEM_KEY = /-----BEGIN [A-Z ]*KEY-----/;
+
 /** A PEM key; `\n` escapes (one-line .env values) become newlines. */
 const pem = z
   .string()
   .optional()
   .transform((v) => (v ? v.replace(/\\n/g, '\n') : undefined))
-  .refine((v) => v === undefined || /-----BEGIN [A-Z ]*KEY-----/.test(v), { error: 'must be a PEM key' });
+  .refine((v) => v === undefined || PEM_KEY.test(v), { error: 'must be a PEM key' });
 
 /**
  * The environment variables the API reads, with their defaults. Validated once
@@ -350,6 +353,16 @@ export const envSchema = z
       for (const key of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY'] as const) {
         if (!env[key])
           ctx.addIssue({ code: 'custom', path: [key], message: `is required when JWT_ALGORITHM=${env.JWT_ALGORITHM}` });
+      }
+      // Only a pair that looks like PEM: anything else has its 'must be a PEM key' already.
+      if (
+        env.JWT_PRIVATE_KEY &&
+        env.JWT_PUBLIC_KEY &&
+        PEM_KEY.test(env.JWT_PRIVATE_KEY) &&
+        PEM_KEY.test(env.JWT_PUBLIC_KEY)
+      ) {
+        for (const { variable, message } of jwtKeyProblems(env.JWT_ALGORITHM, env.JWT_PRIVATE_KEY, env.JWT_PUBLIC_KEY))
+          ctx.addIssue({ code: 'custom', path: [variable], message });
       }
     }
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
