@@ -36,8 +36,8 @@ describe(BoundedValidationPipe.name, () => {
     expect(message.at(-1)).toBe('and 140 more errors');
   });
 
-  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__defineGetter__'])(
-    'refuses a key named like an inherited property (%s), at any depth, which class-transformer would skip',
+  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'prototype'])(
+    'refuses a key named like an inherited property, or prototype (%s), at any depth, which would vanish unseen',
     async (name) => {
       for (const value of [
         { message: 'hi', [name]: 'x' },

@@ -19,17 +19,25 @@ const MAX_DEPTH = 64;
 const notAllowed = (name: string) => `property ${name} should not exist`;
 
 /**
- * The own keys of `value` (and of the objects in it) named like a property
- * every object inherits (`constructor`, `toString`, `valueOf`,
- * `hasOwnProperty`, `__defineGetter__`…). class-transformer skips such keys
- * when it builds the DTO, so the whitelist never sees them: they would pass
- * as if absent, and a query would still carry them into the response
- * cache's key (one entry per value).
+ * Whether ValidationPipe's input never reaches the whitelist with `key`:
+ * class-transformer skips a name every object inherits, and the pipe's
+ * `stripProtoKeys` deletes `prototype` (with `__proto__` and `constructor`,
+ * both inherited names) at every depth before it transforms.
+ */
+const vanishes = (key: string) => key in Object.prototype || key === 'prototype';
+
+/**
+ * The own keys of `value` (and of the objects in it) that would vanish
+ * (`constructor`, `toString`, `valueOf`, `hasOwnProperty`,
+ * `__defineGetter__`…, `prototype`). The whitelist never sees them: they
+ * would pass as if absent (a `prototype` key of a free-form object, such as
+ * a conversation's context, was dropped from what was stored), and a query
+ * would still carry them into the response cache's key (one entry per value).
  */
 function inheritedNames(value: unknown, depth = 0, found: string[] = []): string[] {
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return found;
   for (const key of Object.keys(value)) {
-    if (key in Object.prototype) found.push(key);
+    if (vanishes(key)) found.push(key);
     inheritedNames((value as Record<string, unknown>)[key], depth + 1, found);
   }
   return found;
@@ -45,8 +53,9 @@ function inheritedNames(value: unknown, depth = 0, found: string[] = []): string
  *   call stack exhausted by a nested value class-transformer recurses into)
  *   is the client's input, so a 400, not a 500. The JSON body parser refuses
  *   such bodies first (`BODY_MAX_DEPTH`); this covers any other way in;
- * - a key named like an inherited property (`inheritedNames`) is refused as
- *   an unknown property, as class-transformer would otherwise let it through.
+ * - a key named like an inherited property, or `prototype` (`inheritedNames`),
+ *   is refused as an unknown property: class-transformer and the pipe's own
+ *   prototype-key stripping would otherwise drop it silently.
  */
 export class BoundedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
