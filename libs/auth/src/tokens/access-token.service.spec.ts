@@ -90,6 +90,21 @@ describe(AccessTokenService.name, () => {
     expect(() => ours.verify(forever)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }));
   });
 
+  it('refuses a token that lives longer than the configured lifetime (signed before JWT_ACCESS_TTL was lowered)', () => {
+    // A session's revocation lasts JWT_ACCESS_TTL from the revoke: a token of that session living
+    // longer (an hour, from before a restart with 60 s) would be accepted again once it expired.
+    const before = service({ jwt: { secret: SECRET, accessTtl: 3600 } });
+    const after = service({ jwt: { secret: SECRET, accessTtl: 60 } });
+    const long = before.sign(randomUUID(), 'admin', randomUUID());
+    expect(before.verify(long).role).toBe('admin');
+    expect(() => after.verify(long)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }));
+    expect(after.verify(after.sign(randomUUID(), 'user', randomUUID())).role).toBe('user');
+    // Raising the lifetime keeps the shorter tokens signed before it.
+    expect(service({ jwt: { secret: SECRET, accessTtl: 7200 } }).verify(long).role).toBe('admin');
+    const noIat = createSigner({ key: SECRET, expiresIn: 30_000, noTimestamp: true })(claims());
+    expect(() => after.verify(noIat)).toThrow(expect.objectContaining({ code: 'E_AUTH_UNAUTHENTICATED' }));
+  });
+
   it('never serves a cached verification past the token expiry', () => {
     jest.useFakeTimers({ now: Date.now() });
     try {

@@ -22,7 +22,9 @@ type Verify = (token: string) => Record<string, unknown>;
 /**
  * Signs and verifies access JWTs with `fast-jwt`. The keys are parsed once
  * (`KeyObject`s), the algorithm is pinned (`alg: none` and HS/RS confusion
- * are refused), and `exp` is required and checked.
+ * are refused), and `exp` and `iat` are required and checked: a token may
+ * live no longer than `accessTtl`, since that is how long a session's
+ * revocation lasts.
  *
  * Verified tokens are kept in a bounded cache (`tokenCacheSize`) for no
  * longer than their own `exp`, so a repeated token costs a `Map` lookup
@@ -45,7 +47,7 @@ export class AccessTokenService {
     this.verifier = createVerifier({
       key: verifyKey,
       algorithms: [jwt.algorithm],
-      requiredClaims: ['sub', 'sid', 'jti', 'exp'],
+      requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
     }) as Verify;
     this.verified = new VerifiedTokenCache(jwt.tokenCacheSize);
   }
@@ -74,12 +76,16 @@ export class AccessTokenService {
     } catch {
       throw AuthError.unauthenticated();
     }
-    const { sub, role, sid, jti, exp } = claims;
+    const { sub, role, sid, jti, iat, exp } = claims;
     if (
       typeof sub !== 'string' ||
       typeof sid !== 'string' ||
       typeof jti !== 'string' ||
       typeof exp !== 'number' ||
+      typeof iat !== 'number' ||
+      // A lifetime past the configured one (a token signed before JWT_ACCESS_TTL was lowered) would
+      // outlive its session's revocation, which lasts JWT_ACCESS_TTL (and a margin) from the revoke.
+      exp - iat > this.options.jwt.accessTtl ||
       !UUID.test(sub) ||
       !UUID.test(sid) ||
       !UUID.test(jti) ||
