@@ -103,6 +103,24 @@ describe('Token revocation across instances', () => {
     expect(refreshed.statusCode).toBe(200);
   });
 
+  it('ends a session named by its id in capitals, on every instance; an id that is no UUID is a 400', async () => {
+    const first = await loggedIn();
+    const second = await a.client.login(first.user.email, first.user.password);
+    const list = await a.client.request('GET', '/api/v1/auth/sessions', { token: second.accessToken });
+    const { sid } = JSON.parse(Buffer.from(first.accessToken.split('.')[1], 'base64url').toString()) as { sid: string };
+    expect(list.json<Array<{ id: string }>>().map((s) => s.id)).toContain(sid);
+    // Before: 404 "Session not found" (the id was compared as sent), and the session stayed live.
+    const ended = await a.client.request('DELETE', `/api/v1/auth/sessions/${sid.toUpperCase()}`, {
+      token: second.accessToken,
+    });
+    expect(ended.statusCode).toBe(204);
+    await waitFor(async () => (await b.client.me(first.accessToken)) === 401, 1_000, 'B to refuse the ended session');
+    const malformed = await a.client.request('DELETE', '/api/v1/auth/sessions/not-a-uuid', {
+      token: second.accessToken,
+    });
+    expect(malformed.statusCode).toBe(400);
+  });
+
   it('sends nothing to a paused Redis once it counts as unavailable: the logout holds (Postgres) without its deadline', async () => {
     const { accessToken } = await loggedIn();
     const redis = a.app.get(RedisConnection);
