@@ -12,6 +12,10 @@ describe(redactUrl.name, () => {
     ['/api/v1/users/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', '/api/v1/users/[redacted]'],
     ['/api/v1/auth/me;access_token=eyJhbGciOi.eyJ9.sig?x=1', '/api/v1/auth/me;access_token=[redacted]?x=1'],
     ['/x?next=eyJhbGciOi.e.s&page=2', '/x?next=[redacted]&page=2'],
+    // Spellings query parsers read as the same name: an array, an index, a trailing space.
+    ['/x?token[]=abc&token[0]=def', '/x?token[]=[redacted]&token[0]=[redacted]'],
+    ['/x?token%5B%5D=abc&token+=def&pwd=p', '/x?token%5B%5D=[redacted]&token+=[redacted]&pwd=[redacted]'],
+    ['/x?tokens=1&page[token]=2', '/x?tokens=1&page[token]=2'],
   ])('%s → %s', (url, expected) => expect(redactUrl(url)).toBe(expected));
 
   it('returns a URL without credentials as it is', () => {

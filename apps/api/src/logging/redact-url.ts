@@ -1,4 +1,8 @@
-/** Query parameters whose values are credentials (compared lower-cased, `-` and `_` ignored). */
+/**
+ * Query parameters whose values are credentials (compared decoded,
+ * lower-cased, without `-`, `_`, spaces (`+`) and a trailing `[…]`: what
+ * query parsers make of `token[]=`, `token[0]=` and `token+=`).
+ */
 const SECRET_PARAMS = new Set([
   'accesstoken',
   'refreshtoken',
@@ -8,6 +12,7 @@ const SECRET_PARAMS = new Set([
   'auth',
   'password',
   'passwd',
+  'pwd',
   'secret',
   'clientsecret',
   'apikey',
@@ -32,7 +37,11 @@ const normalise = (name: string) => {
   } catch {
     // A malformed escape: compare the raw name.
   }
-  return decoded.toLowerCase().replace(/[-_]/g, '');
+  return decoded
+    .replace(/\+/g, ' ')
+    .replace(/\[[^\]]*\]$/, '')
+    .toLowerCase()
+    .replace(/[-_\s]/g, '');
 };
 
 /**
