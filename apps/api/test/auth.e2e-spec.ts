@@ -172,7 +172,7 @@ describe('Auth (e2e)', () => {
     expect((await client.request('GET', '/api/v1/auth/sessions', { token: a.accessToken })).json()).toHaveLength(1);
     expect(
       (await client.request('DELETE', '/api/v1/auth/sessions/not-a-uuid', { token: a.accessToken })).statusCode,
-    ).toBe(404);
+    ).toBe(400);
   });
 
   describe('refuses bad access tokens with 401, never 500', () => {
