@@ -9,6 +9,7 @@ import { AppModule, type AppModuleImport } from './app.module';
 import type { AppConfig } from './config/app-config';
 import type { AppConfigOptions } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.constants';
+import { preflightConfig } from './config/preflight';
 import type { ErrorBody } from './http/all-exceptions.filter';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { registerJsonBodyParser } from './http/json-body-parser';
@@ -70,8 +71,11 @@ export async function createApp(
   options: AppConfigOptions = {},
   modules: AppModuleImport[] = [],
 ): Promise<NestFastifyApplication> {
+  // Fastify reads whom to trust for `request.ip` when it is created, before the config module exists.
+  const { trustProxy } = preflightConfig(process.cwd(), options).http;
   const adapter = new FastifyAdapter({
     genReqId: requestId,
+    ...(trustProxy !== undefined && { trustProxy: [...trustProxy] }),
     bodyLimit: MAX_BODY_LIMIT,
     return503OnClosing: true,
     frameworkErrors: onFrameworkError,

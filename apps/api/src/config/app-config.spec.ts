@@ -58,6 +58,19 @@ describe(validateEnv.name, () => {
     expect(found.find((p) => p.startsWith('CACHE_BACKEND:'))).toMatch(/auto, redis or memory/);
   });
 
+  it('reads TRUST_PROXY as a list of proxies, and refuses true, a count and what is no address', () => {
+    expect(validateEnv({}).http.trustProxy).toBeUndefined();
+    expect(validateEnv({ TRUST_PROXY: 'false' }).http.trustProxy).toBeUndefined();
+    expect(validateEnv({ TRUST_PROXY: ' loopback, 10.0.0.0/8,2001:db8::/32 , 192.0.2.1' }).http.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '2001:db8::/32',
+      '192.0.2.1',
+    ]);
+    for (const value of ['true', '2', '10.0.0.0/33', 'proxy.internal', '10.0.0.0/8,', '::1/129'])
+      expect([value, problems({ TRUST_PROXY: value }).map((p) => p.split(':')[0])]).toEqual([value, ['TRUST_PROXY']]);
+  });
+
   it('rejects out-of-range ports and unknown booleans', () => {
     expect(
       problems({ PORT: '70000', HTTP_LOG: 'maybe' })

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AiCacheScope, PriceTable } from '@app/ai';
 import type { RedisClusterOptions, RedisSentinelOptions } from '@app/redis';
 import { withPassword } from './connection-url';
+import type { TrustProxy } from './trust-proxy';
 import { envSchema, readPriceTable, signsWithPublicSecret, type Env } from './env.schema';
 
 /** Where the relational data lives. */
@@ -51,6 +52,8 @@ export interface AppConfig {
     readonly json: JsonBodyLimits;
     readonly timeouts: HttpTimeouts;
     readonly shutdownTimeoutMs: number;
+    /** `TRUST_PROXY`: whose `X-Forwarded-For` gives `request.ip` (undefined: none, the socket's address). */
+    readonly trustProxy?: TrustProxy;
   };
   readonly log: { readonly level: Env['LOG_LEVEL']; readonly http: boolean };
   readonly database: DatabaseConfig;
@@ -173,6 +176,7 @@ export function validateEnv(raw: Record<string, unknown>): AppConfig {
       // unless told otherwise, such a server (development without JWT_SECRET) listens on loopback only.
       host: env.HOST ?? (signsWithPublicSecret(env) ? '127.0.0.1' : '0.0.0.0'),
       port: env.PORT,
+      trustProxy: env.TRUST_PROXY,
       bodyLimit: env.BODY_LIMIT,
       json: {
         maxDepth: env.BODY_MAX_DEPTH,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parsePriceTable, type PriceTable } from '@app/ai';
 import { jwtKeyProblems } from './jwt-keys';
+import { parseTrustProxy } from './trust-proxy';
 
 /** Accepts the usual spellings of a boolean flag in an environment variable. */
 const flag = (defaultValue: boolean) =>
@@ -185,6 +186,17 @@ export const envSchema = z
       })
       .default('info'),
     HTTP_LOG: flag(true),
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        try {
+          return parseTrustProxy(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
     BODY_LIMIT: int(1024, 100 * 1024 * 1024, 1024 * 1024),
     BODY_MAX_DEPTH: int(1, 1_000, 20),
     BODY_MAX_KEYS: int(1, 1_000_000, 200),
