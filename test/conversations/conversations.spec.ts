@@ -3,8 +3,10 @@ import {
   CONVERSATION_STATE_OPTIONS,
   ConversationNotFoundError,
   ConversationStateService,
+  MessageEntity,
   type ResolvedConversationStateOptions,
 } from '@app/conversation-state';
+import { NamespacedCache } from '@app/cache';
 import { createClient } from '@redis/client';
 import { DataSource } from 'typeorm';
 import { providerMaxMs } from '../../apps/api/src/conversations/ai-provider.factory';
@@ -455,6 +457,44 @@ describe('Conversations across two instances', () => {
     expect((await allMessages(b, id, owner.token)).map((m) => m.seq)).toEqual([1, 2]);
     expect((await call(a, 'DELETE', `/conversations/${upper}`, owner.token)).statusCode).toBe(204);
     expect((await call(b, 'GET', `/conversations/${id}`, owner.token)).statusCode).toBe(404);
+  });
+
+  it('never answers a read made after a write with a load that started before it (single flight across a write)', async () => {
+    const owner = await user('Reader before and after');
+    const member = await user('Second reader');
+    const id = await conversation(owner.token, await room(owner, member), { title: 'before' });
+    // A's next load of the hot state is held between its two queries: the conversation row is read, the history not yet.
+    const messages = a.app.get(DataSource).getRepository(MessageEntity);
+    const find = messages.find.bind(messages);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const spy = jest.spyOn(messages, 'find').mockImplementationOnce(async (options) => {
+      await held;
+      return find(options);
+    });
+    try {
+      await a.app.get(ConversationStateService).invalidate(id); // creating it cached the hot state
+      const early = call(a, 'GET', `/conversations/${id}`, owner.token);
+      await waitFor(() => spy.mock.calls.length > 0, 10_000, 'the held load');
+      // The write is acknowledged on B, whose invalidation A heard before B answered.
+      const patched = await call(b, 'PATCH', `/conversations/${id}`, owner.token, { version: 1, title: 'after' });
+      expect([patched.statusCode, patched.json().title, patched.json().version]).toEqual([200, 'after', 2]);
+      // Read after the acknowledgement on A: the same caller (the HTTP cache's flight) and another member (the state's).
+      // A read joins a flight synchronously inside getOrSet: once the cv read of `other` is seen, both have joined.
+      const lookups = jest.spyOn(NamespacedCache.prototype, 'getOrSet');
+      const same = call(a, 'GET', `/conversations/${id}`, owner.token);
+      const other = call(a, 'GET', `/conversations/${id}`, member.token);
+      const seen = (pick: (key: string) => boolean) => lookups.mock.calls.filter(([key]) => pick(key)).length;
+      await waitFor(() => seen((key) => key.includes(id) && !key.startsWith('h:')) >= 3, 10_000, 'both reads');
+      lookups.mockRestore();
+      release();
+      expect((await early).statusCode).toBe(200);
+      for (const res of [await same, await other]) expect([res.json().title, res.json().version]).toEqual(['after', 2]);
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+    expect((await call(a, 'GET', `/conversations/${id}`, owner.token)).json().title).toBe('after');
   });
 
   it('keeps a conversation in the boardroom when its creator’s account is deleted', async () => {

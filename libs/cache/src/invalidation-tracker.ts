@@ -17,6 +17,11 @@ export class InvalidationTracker {
   /** Size of `invalidatedAt` that triggers the next prune (doubles when a prune frees little). */
   private pruneAt = PRUNE_MIN;
 
+  /** The sequence now: an operation that starts later than a flight's `begin` came after every invalidation between. */
+  get position(): number {
+    return this.seq;
+  }
+
   /** Registers an operation; pass the result to `changed` and `end`. */
   begin(): number {
     this.active.set(this.seq, (this.active.get(this.seq) ?? 0) + 1);

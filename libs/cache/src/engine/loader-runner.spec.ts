@@ -57,6 +57,56 @@ describe(LoaderRunner.name, () => {
     expect(ctx.l1.peek(key('a'))).toBeUndefined();
   });
 
+  it('gives a caller that joins a load after an invalidation of its tags a new load, not what predates it', async () => {
+    const { runner, invalidator, ctx, key } = memoryEngine();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const old = jest.fn(async () => {
+      await held;
+      return 'before the write';
+    });
+    const first = runner.getOrSet('ns', key('a'), old, { tags: ['t'] });
+    const concurrent = runner.getOrSet('ns', key('a'), () => 'unused', { tags: ['t'] });
+    await tick();
+    expect(old).toHaveBeenCalledTimes(1);
+    // A write commits and invalidates while the first load is held: whoever asks now came after it.
+    await invalidator.invalidateTags(['t']);
+    const after = runner.getOrSet('ns', key('a'), () => 'after the write', { tags: ['t'] });
+    release();
+    expect(await first).toBe('before the write');
+    expect(await concurrent).toBe('before the write');
+    expect(await after).toBe('after the write');
+    expect(ctx.l1.peek(key('a'))?.value).toBe('after the write');
+  });
+
+  it('judges a load by the tags its value names (a function of the value) when a later caller joins it', async () => {
+    const { runner, invalidator, key } = memoryEngine();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const tags = () => ['dep'];
+    const first = runner.getOrSet('ns', key('a'), () => held.then(() => 'before the write'), { tags });
+    await tick();
+    await invalidator.invalidateTags(['dep']);
+    const after = runner.getOrSet('ns', key('a'), () => 'after the write', { tags });
+    release();
+    expect(await first).toBe('before the write');
+    expect(await after).toBe('after the write');
+  });
+
+  it('lets a caller join a load when only other keys were invalidated meanwhile', async () => {
+    const { runner, invalidator, key } = memoryEngine();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = runner.getOrSet('ns', key('a'), () => held.then(() => 'loaded'), { tags: ['t'] });
+    await tick();
+    await invalidator.invalidateTags(['other']);
+    const again = jest.fn(() => 'again');
+    const after = runner.getOrSet('ns', key('a'), again, { tags: ['t'] });
+    release();
+    expect([await first, await after]).toEqual(['loaded', 'loaded']);
+    expect(again).not.toHaveBeenCalled();
+  });
+
   it('falls back to an expired entry within grace when the loader fails, and not past it', async () => {
     const { runner, ctx, key } = memoryEngine();
     const now = Date.now();

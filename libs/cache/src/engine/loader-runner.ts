@@ -14,6 +14,13 @@ import type { RemoteTier } from './remote-tier';
 
 type Loader<T> = () => Promise<T> | T;
 
+/** What a flight returned, when it started (tracker sequence), and whether it was invalidated meanwhile. */
+interface Flight<T> {
+  value: T;
+  start: number;
+  superseded: boolean;
+}
+
 /** An expired entry a failing loader may fall back to, and the layer it came from (for the stats). */
 interface GraceFallback {
   entry: L1Entry;
@@ -45,25 +52,64 @@ export class LoaderRunner {
     // Inside `CacheDependencies.track` (an HTTP response being built), this read is a dependency.
     if (typeof options.tags !== 'function')
       CacheDependencies.record(options.tags, this.preparer.declaredTtl(options.ttl));
-    if (this.trust.needsBarrier()) return this.getOrSetUnheard(namespace, full, loader, options);
-    const local = this.local.fresh(namespace, full);
-    if (local) {
-      if (options.refreshAhead) this.maybeRefresh(namespace, full, local, loader, options);
-      return local.value as T;
-    }
-    return this.flights.run(full, () => this.load(namespace, full, loader, options));
+    return this.lookup(namespace, full, loader, options, true);
   }
 
-  /** `getOrSet` while the Redis bus is unheard: L1 after the channel's barrier (see `LocalTier.heard`). */
-  private async getOrSetUnheard<T>(
+  /** L1 (after the channel's barrier while the Redis bus is unheard, see `LocalTier.heard`), then the key's flight. */
+  private async lookup<T>(
     namespace: string,
     full: string,
     loader: Loader<T>,
     options: GetOrSetOptions<T>,
+    mayLookAgain: boolean,
   ): Promise<T> {
-    const local = await this.local.heard(namespace, full);
-    if (local) return local.value as T;
-    return this.flights.run(full, () => this.load(namespace, full, loader, options));
+    if (this.trust.needsBarrier()) {
+      const local = await this.local.heard(namespace, full);
+      if (local) return local.value as T;
+    } else {
+      const local = this.local.fresh(namespace, full);
+      if (local) {
+        if (options.refreshAhead) this.maybeRefresh(namespace, full, local, loader, options);
+        return local.value as T;
+      }
+    }
+    const joinedAt = this.ctx.tracker.position;
+    let ran = false;
+    const flight = await this.fly(namespace, full, options, (seen) => {
+      ran = true;
+      return this.load(namespace, full, loader, options, seen);
+    });
+    // A flight that started before an invalidation of its key or tags holds what was there
+    // before. Its own caller was concurrent with that write, but a caller that joined it after
+    // the invalidation came after the write (perhaps after its answer): it looks again, once (a
+    // flight started after this one settled started after the invalidation).
+    if (ran || !mayLookAgain || !flight.superseded || joinedAt <= flight.start) return flight.value;
+    return this.lookup(namespace, full, loader, options, false);
+  }
+
+  /**
+   * Runs `run` as the key's flight, or joins the one in progress, and says
+   * whether the key or the tags of what it returns were invalidated while it
+   * ran (`superseded`), for `lookup` to judge who may take its value.
+   */
+  private fly<T>(
+    namespace: string,
+    full: string,
+    options: GetOrSetOptions<T>,
+    run: (seen: { tags?: readonly string[] }) => Promise<T>,
+  ): Promise<Flight<T>> {
+    return this.flights.run(full, async () => {
+      const { tracker } = this.ctx;
+      const start = tracker.begin();
+      try {
+        const seen: { tags?: readonly string[] } = {};
+        const value = await run(seen);
+        const tags = seen.tags ?? this.preparer.tagsOf(namespace, resolveTags(options.tags, value));
+        return { value, start, superseded: tracker.changed(start, full, tags) };
+      } finally {
+        tracker.end(start);
+      }
+    });
   }
 
   /** Starts a background reload when the entry is close to expiry; its failure is logged and counted. */
@@ -76,22 +122,30 @@ export class LoaderRunner {
   ): void {
     const left = entry.expiresAt - Date.now();
     if (left > entry.ttlMs * (options.refreshAhead ?? 0) || this.flights.has(full)) return;
-    this.flights
-      .run(full, () =>
-        this.runLoader(namespace, full, loader, options, undefined, { notBefore: this.remote.serverNowEstimate() }),
-      )
-      .catch((error: unknown) => {
-        this.ctx.stats.count(namespace, 'l1', 'errors');
-        this.logger.warn(`refresh-ahead of ${full} failed: ${String(error)}`);
-      });
+    const guard = { notBefore: this.remote.serverNowEstimate() };
+    this.fly(namespace, full, options, (seen) =>
+      this.runLoader(namespace, full, loader, options, undefined, guard, seen),
+    ).catch((error: unknown) => {
+      this.ctx.stats.count(namespace, 'l1', 'errors');
+      this.logger.warn(`refresh-ahead of ${full} failed: ${String(error)}`);
+    });
   }
 
-  private async load<T>(namespace: string, full: string, loader: Loader<T>, options: GetOrSetOptions<T>): Promise<T> {
+  private async load<T>(
+    namespace: string,
+    full: string,
+    loader: Loader<T>,
+    options: GetOrSetOptions<T>,
+    seen: { tags?: readonly string[] },
+  ): Promise<T> {
     // The tags this call's entries carry: L2 checks them in one MGET with the
     // entry. Tags that depend on the value are not known yet: the script reads the entry's own.
     const tags = typeof options.tags === 'function' ? undefined : this.preparer.tagsOf(namespace, options.tags);
     const remote = await this.remote.read(namespace, full, tags);
-    if (remote?.fresh) return remote.entry?.value as T;
+    if (remote?.fresh) {
+      seen.tags = remote.entry?.tags;
+      return remote.entry?.value as T;
+    }
     // When Redis answered, its view wins: an entry it no longer has (deleted,
     // tag-invalidated) must not come back from L1 as a grace value.
     const stale = remote ? remote.entry : this.local.withinGrace(full);
@@ -104,7 +158,10 @@ export class LoaderRunner {
       options.lockAcrossInstances && remote
         ? await this.loaderLease(namespace, full, tags, options.lockWaitMs ?? this.ctx.options.lockWaitMs)
         : undefined;
-    if (locked?.filled) return locked.filled.value as T;
+    if (locked?.filled) {
+      seen.tags = locked.filled.tags;
+      return locked.filled.value as T;
+    }
     const lease = locked?.lease;
     try {
       return await this.runLoader(
@@ -114,6 +171,7 @@ export class LoaderRunner {
         options,
         stale && { entry: stale, layer: staleLayer },
         guard,
+        seen,
       );
     } finally {
       // Announces the release on the bus: the waiters read the value just stored.
@@ -162,6 +220,7 @@ export class LoaderRunner {
     options: GetOrSetOptions<T>,
     stale: GraceFallback | undefined,
     guard: WriteGuard | undefined,
+    seen: { tags?: readonly string[] } = {},
   ): Promise<T> {
     const { tracker, stats } = this.ctx;
     const start = tracker.begin();
@@ -173,6 +232,7 @@ export class LoaderRunner {
       } catch (error) {
         if (stale && stale.entry.graceUntil > Date.now()) {
           stats.count(namespace, stale.layer, 'staleHits');
+          seen.tags = stale.entry.tags;
           return stale.entry.value as T;
         }
         throw error;
@@ -184,6 +244,7 @@ export class LoaderRunner {
       if (typeof options.tags === 'function')
         CacheDependencies.record(declared, this.preparer.declaredTtl(options.ttl));
       const tags = this.preparer.entryTags(namespace, declared);
+      seen.tags = tags;
       if (!tracker.changed(start, full, tags))
         await this.storeLoaded(namespace, full, value, { ...options, tags: declared }, guard);
       return value;
