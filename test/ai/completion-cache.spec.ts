@@ -206,6 +206,15 @@ describe('CompletionCache', () => {
     expect(pttl).toBeLessThanOrEqual(60_000);
   });
 
+  it('counts a provider failure of a request it does not cache as an error', async () => {
+    const cache = make(cluster.instances[0]);
+    provider.failing = true;
+    await expect(cache.complete({ request: ask('creative', [], 0.7), audience: room })).rejects.toBeInstanceOf(
+      AiProviderError,
+    );
+    expect(cache.ledger.lines()[0].requests).toEqual({ hit: 0, miss: 0, stale: 0, bypass: 0, error: 1 });
+  });
+
   it('serves an expired answer inside grace, marked stale, when the provider fails; without one, fails', async () => {
     const cache = make(cluster.instances[0], { ttl: 1_000, grace: 60_000 });
     const first = await cache.complete({ request: ask('grace'), audience: room });

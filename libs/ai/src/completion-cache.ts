@@ -106,7 +106,13 @@ export class CompletionCache {
     const controls = call.controls ?? {};
     const model = request.model;
     if (!this.isCacheable(request)) {
-      const result = await this.callProvider(request, call.onToken);
+      let result: CompletionResult;
+      try {
+        result = await this.callProvider(request, call.onToken);
+      } catch (error) {
+        this.ledger.record(this.options.namespace, model, 'error');
+        throw error;
+      }
       this.ledger.record(this.options.namespace, model, 'bypass');
       return { ...result, cached: false, stale: false, outcome: 'bypass' };
     }
