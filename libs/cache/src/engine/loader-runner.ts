@@ -52,7 +52,19 @@ export class LoaderRunner {
     // Inside `CacheDependencies.track` (an HTTP response being built), this read is a dependency.
     if (typeof options.tags !== 'function')
       CacheDependencies.record(options.tags, this.preparer.declaredTtl(options.ttl));
+    // An L1 hit answers here, with no further call: it is the path every hot read takes.
+    if (!this.trust.needsBarrier()) {
+      const local = this.freshLocal(namespace, full, loader, options);
+      return local ? (local.value as T) : this.fromFlight(namespace, full, loader, options, true);
+    }
     return this.lookup(namespace, full, loader, options, true);
+  }
+
+  /** This L1's fresh entry (a refresh-ahead started when it is close to expiry), or undefined. */
+  private freshLocal<T>(namespace: string, full: string, loader: Loader<T>, options: GetOrSetOptions<T>) {
+    const local = this.local.fresh(namespace, full);
+    if (local && options.refreshAhead) this.maybeRefresh(namespace, full, local, loader, options);
+    return local;
   }
 
   /** L1 (after the channel's barrier while the Redis bus is unheard, see `LocalTier.heard`), then the key's flight. */
@@ -67,12 +79,20 @@ export class LoaderRunner {
       const local = await this.local.heard(namespace, full);
       if (local) return local.value as T;
     } else {
-      const local = this.local.fresh(namespace, full);
-      if (local) {
-        if (options.refreshAhead) this.maybeRefresh(namespace, full, local, loader, options);
-        return local.value as T;
-      }
+      const local = this.freshLocal(namespace, full, loader, options);
+      if (local) return local.value as T;
     }
+    return this.fromFlight(namespace, full, loader, options, mayLookAgain);
+  }
+
+  /** The key's flight (this call's load, or one in progress it joins), L1 having missed. */
+  private async fromFlight<T>(
+    namespace: string,
+    full: string,
+    loader: Loader<T>,
+    options: GetOrSetOptions<T>,
+    mayLookAgain: boolean,
+  ): Promise<T> {
     const joinedAt = this.ctx.tracker.position;
     let ran = false;
     const flight = await this.fly(namespace, full, options, (seen) => {
