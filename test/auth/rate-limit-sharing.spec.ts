@@ -178,17 +178,30 @@ describe('General rate limit shared in batches', () => {
     expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('6');
   });
 
-  it('adds only the hits since its last sync to a window that ended in Redis first', async () => {
-    const user = await a.client.register('ended-window');
+  it('gives a window back every hit counted on both instances when Redis restarts empty mid-window', async () => {
+    const user = await a.client.register('restarted-empty');
     const token = (await a.client.login(user.email, user.password)).accessToken;
     for (let i = 0; i < 4; i++) expect(await ping(a, token)).toBe(200);
     await flush(a);
-    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('4');
-    // Redis's window ends (the key expires) while this instance's has a moment to go.
-    await onRedis(pair.redis.url, (c) => c.del(windowKey(user.id)));
-    for (let i = 0; i < 2; i++) expect(await ping(a, token)).toBe(200);
+    for (let i = 0; i < 2; i++) expect(await ping(b, token)).toBe(200);
+    await flush(b);
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('6');
+    const ttlBefore = await onRedis(pair.redis.url, (c) => c.pTTL(windowKey(user.id)));
+    // Redis crashes and comes back without its keys; the window has most of its minute to go.
+    await pair.redis.kill();
+    await pair.redis.restart();
+    for (const instance of [a, b]) {
+      const redis = instance.app.get(RedisConnection);
+      await waitFor(() => redis.available, 10_000, 'Redis to be available again');
+    }
+    expect(await ping(a, token)).toBe(200);
     await flush(a);
-    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('2');
+    // A's whole count (5), not only its hit since the restart, and the window keeps its end.
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('5');
+    expect(await onRedis(pair.redis.url, (c) => c.pTTL(windowKey(user.id)))).toBeLessThanOrEqual(ttlBefore);
+    expect(await ping(b, token)).toBe(200);
+    await flush(b);
+    expect(await onRedis(pair.redis.url, (c) => c.hGet(windowKey(user.id), 'n'))).toBe('8');
   });
 
   it('sends the hits it has not shared yet when it shuts down (a rolling deploy forgets none)', async () => {

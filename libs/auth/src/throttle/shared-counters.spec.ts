@@ -12,6 +12,8 @@ function fakeRedis() {
   const values = {
     get: (key: string) => windows.get(key)?.get('n'),
     set: (key: string, n: number) => hash(key).set('n', n),
+    /** Redis lost every key (restarted empty, flushed, or a failover to a replica without them). */
+    lose: () => windows.clear(),
   };
   const state = { available: true, fail: false, calls: 0 };
   const hash = (key: string) => {
@@ -34,6 +36,7 @@ function fakeRedis() {
   };
   const redis = {
     enabled: true,
+    commandTimeoutMs: 500,
     get available() {
       return state.available;
     },
@@ -91,6 +94,45 @@ describe(SharedCounters.name, () => {
     state.available = true;
     await c.sync();
     expect(values.get('rk')).toBe(2);
+  });
+
+  it('gives a window Redis lost mid-window (restarted empty) every hit it counted, not only the unsent ones', async () => {
+    const { redis, values } = fakeRedis();
+    const a = make(redis);
+    const b = make(redis);
+    for (let i = 0; i < 6; i++) a.hit('k', 'rk', 60_000, 10, 60_000);
+    for (let i = 0; i < 3; i++) b.hit('k', 'rk', 60_000, 10, 60_000);
+    await a.sync();
+    await b.sync();
+    expect(values.get('rk')).toBe(9);
+    values.lose();
+    a.hit('k', 'rk', 60_000, 10, 60_000);
+    await a.sync();
+    // A sends its whole count (7); B's next sync puts its 3 back too.
+    expect(values.get('rk')).toBe(7);
+    b.hit('k', 'rk', 60_000, 10, 60_000);
+    await b.sync();
+    expect(values.get('rk')).toBe(11);
+    // 11 of 10 in this window, as B read back: its next hit is over the limit, as it would be without the loss.
+    expect(b.hit('k', 'rk', 60_000, 10, 60_000)).toMatchObject({ isBlocked: true, totalHits: 12 });
+  });
+
+  it('adds only the hits since its last sync when its window is about to end (Redis may have ended it first)', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { redis, values } = fakeRedis();
+      const c = make(redis);
+      for (let i = 0; i < 4; i++) c.hit('k', 'rk', 60_000, 10, 60_000);
+      await c.sync();
+      // Within two command deadlines of its end here, Redis's copy may already have expired.
+      jest.advanceTimersByTime(59_200);
+      values.lose();
+      for (let i = 0; i < 2; i++) c.hit('k', 'rk', 60_000, 10, 60_000);
+      await c.sync();
+      expect(values.get('rk')).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   describe('close', () => {

@@ -41,14 +41,20 @@ const REFUSAL_LOG_MS = 60_000;
 /**
  * One window's sync: KEYS[1] is the window's hash, field `n` the shared
  * total and one field per instance window (ARGV[1]) its own count so far.
- * ARGV[2] is that count (absolute), ARGV[3] the window's length, ARGV[4] the
- * count the instance's last acknowledged sync sent (0 before any).
+ * ARGV[2] is that count (absolute), ARGV[3] the key's TTL if it has none
+ * (see `windowTtl`), ARGV[4] the
+ * count to assume already added when the instance's field is missing (see
+ * `assumedAdded`).
  *
  * Absolute counts make a sync idempotent: a sync that missed its deadline
  * but ran, then sent again with the hits counted since, adds only those.
- * When the instance's field is gone although a sync was acknowledged, the
- * window ended in Redis (the key expired): only the hits since that sync
- * may belong to the new window, and only they are added. A counter of the
+ * When the instance's field is gone although a sync was acknowledged and
+ * the window was about to end, the window ended in Redis first (the key
+ * expired): only the hits since that sync may belong to the new window, and
+ * only they are added (ARGV[4] is the acknowledged count). Gone mid-window,
+ * Redis lost the key (restarted empty, flushed, evicted, a failover to a
+ * replica that had not received it): the whole count is added again
+ * (ARGV[4] is 0), so the window keeps what it had counted. A counter of the
  * earlier format (a string `INCRBY` wrote) becomes the hash's total, with
  * its TTL: after an upgrade the window keeps what it had counted. Anything
  * else at the key (another type, a string that is no count) is refused with
@@ -185,6 +191,8 @@ export class SharedCounters {
     }
     if (batch.length === 0) return;
     const sent = batch.map((w) => w.hits);
+    const margin = 2 * redis.commandTimeoutMs;
+    const assumed = batch.map((w) => assumedAdded(w, started, margin));
     let replies: PromiseSettledResult<[number, number]>[];
     try {
       replies = await redis.run(async (client) => {
@@ -194,7 +202,7 @@ export class SharedCounters {
               client,
               SYNC_SCRIPT,
               [w.redisKey],
-              [w.field, String(sent[i]), String(w.ttlMs), String(w.acked)],
+              [w.field, String(sent[i]), String(windowTtl(w, started, assumed[i])), String(assumed[i])],
             ),
           ),
         );
@@ -244,6 +252,29 @@ export class SharedCounters {
       }
     }
   }
+}
+
+/**
+ * What the sync script assumes Redis already holds of this window's count
+ * when this instance's field is missing. The window's end here was aligned
+ * to the key's PTTL at the last sync, so Redis's copy expires at most one
+ * round trip (under a command deadline) before it; this sync runs on Redis
+ * within one more. Until then a missing field means Redis lost the key,
+ * which must get the whole count back (0: nothing assumed). Only nearer the
+ * end may the key have expired first, and then the hits the last sync sent
+ * belong to the window that ended.
+ */
+function assumedAdded(window: Window, now: number, margin: number): number {
+  return window.endsAt - now > margin ? 0 : window.acked;
+}
+
+/**
+ * The TTL a sync gives the window's key when it has none (`PEXPIRE … NX`):
+ * a new window's whole length, but what is left of it when Redis may have
+ * lost a key it had acknowledged, so that a window put back keeps its end.
+ */
+function windowTtl(window: Window, now: number, assumed: number): number {
+  return window.acked > 0 && assumed === 0 ? Math.max(1, window.endsAt - now) : window.ttlMs;
 }
 
 /** The hits a decision counts: the shared total at the last sync, and ours since. */
