@@ -149,4 +149,29 @@ describe('Token revocation across instances', () => {
     await waitFor(() => redis.available, 10_000, 'Redis to be available again');
     expect(await a.client.me(accessToken)).toBe(401);
   });
+  it('refuses on B, within the uncovered poll, a token logged out on A while Redis is paused', async () => {
+    const { accessToken } = await loggedIn();
+    expect(await b.client.me(accessToken)).toBe(200);
+    const connections = [a, b].map((instance) => instance.app.get(RedisConnection));
+    pair.redis.pause();
+    try {
+      // Both connections count the paused Redis as unavailable; their subscriber sockets stay open.
+      for (const redis of connections) {
+        await waitFor(
+          async () => {
+            await redis.run((client) => client.ping()).catch(() => undefined);
+            return !redis.available;
+          },
+          10_000,
+          'the connection to count the paused Redis as unavailable',
+        );
+      }
+      expect((await a.client.request('POST', '/api/v1/auth/logout', { token: accessToken })).statusCode).toBe(204);
+      // No bus can carry it: B must re-read Postgres every 500 ms, not every AUTH_REVOCATION_POLL_MS (60 s here).
+      await waitFor(async () => (await b.client.me(accessToken)) === 401, 5_000, 'B to refuse the revoked token');
+    } finally {
+      pair.redis.resume();
+    }
+    await waitFor(() => connections.every((redis) => redis.available), 10_000, 'Redis to be available again');
+  });
 });

@@ -22,9 +22,16 @@ export class RevocationBus {
     private readonly deliver: (revocations: Revocation[]) => void,
   ) {}
 
-  /** Subscribed, and the subscriber connection is up: revocations published now reach this instance. */
+  /**
+   * Subscribed, the subscriber connection is up and Redis counts as
+   * available: revocations published now reach this instance. A paused or
+   * partitioned server keeps the subscriber's socket open while it delivers
+   * nothing; once the connection has counted it unavailable (calls missing
+   * their deadlines), the bus vouches for nothing, so Postgres is polled at
+   * the uncovered pace.
+   */
   get listening(): boolean {
-    return this.subscribed && this.redis.subscriberReady;
+    return this.subscribed && this.redis.subscriberReady && this.redis.available;
   }
 
   get channel(): string {

@@ -34,6 +34,7 @@ function fakeRedis() {
   const redis = {
     enabled: true,
     isReady: false,
+    available: false,
     subscriberReady: false,
     subscribe: () => Promise.resolve(),
     unsubscribe: () => Promise.resolve(),
@@ -111,8 +112,8 @@ describe(RevocationService.name, () => {
     try {
       const table = fakeTable();
       const { redis, emit } = fakeRedis();
-      const up = redis as { subscriberReady: boolean };
-      up.subscriberReady = true;
+      const up = redis as { subscriberReady: boolean; available: boolean };
+      up.subscriberReady = up.available = true;
       const service = new RevocationService(table.repository, { jwt: {}, revocationPollMs: 2_000 }, redis);
       const boot = service.onApplicationBootstrap();
       await settle();
@@ -144,6 +145,11 @@ describe(RevocationService.name, () => {
       table.reads.shift()!.answer([]);
       expect(await readsWithin(5_000)).toBeGreaterThanOrEqual(9);
       expect(await readsWithin(4_000)).toBe(2);
+      // Paused (SIGSTOP): the subscriber's socket stays up, but calls miss their deadlines and the
+      // connection counts Redis unavailable. Nothing is delivered: Postgres is the only path again.
+      up.available = false;
+      emit('down');
+      expect(await readsWithin(2_000)).toBe(4);
       await service.onApplicationShutdown();
     } finally {
       jest.useRealTimers();
