@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -110,9 +110,21 @@ export class TestRedisServer {
     private readonly options: TestRedisServerOptions,
   ) {}
 
-  /** Starts a server with no persistence on a free port. */
+  /**
+   * Starts a server with no persistence on a free port. A port is only known
+   * to have been free a moment ago (another test may take it, or a cluster
+   * node's bus port, 10,000 above), so a server that cannot start is tried
+   * on another port, up to three times.
+   */
   static async start(options: TestRedisServerOptions = {}): Promise<TestRedisServer> {
-    return TestRedisServer.startOn(await freePort(), options);
+    for (let attempt = 1; ; attempt++) {
+      const port = options.cluster ? await freeClusterPort() : await freePort();
+      try {
+        return await TestRedisServer.startOn(port, options);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
   }
 
   /** Starts a server with no persistence on `port`. */
@@ -171,8 +183,22 @@ export class TestRedisServer {
     } else {
       args.push('--port', String(this.port));
     }
-    this.process = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitFor(() => answersPing(this.port, tls), 5_000, `redis-server on ${this.port}`);
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.process = child;
+    let onExit = (): void => undefined;
+    const exited = new Promise<never>((_, reject) => {
+      onExit = () => reject(new Error(`redis-server on ${this.port} exited as it started (its port taken?)`));
+      child.once('exit', onExit);
+    });
+    exited.catch(() => undefined);
+    try {
+      await Promise.race([waitFor(() => answersPing(this.port, tls), 5_000, `redis-server on ${this.port}`), exited]);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    } finally {
+      child.off('exit', onExit);
+    }
   }
 
   /** SIGKILL: connections drop at once, as in a crash. */
@@ -201,4 +227,22 @@ export class TestRedisServer {
     if (this.certificates) rmSync(this.certificates.dir, { recursive: true, force: true });
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** A free port whose cluster bus port (10,000 above) is a port, and was free a moment ago too. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 10_000 <= 65_535 && (await isFree(port + 10_000))) return port;
+  }
+}
+
+/** Whether `port` on 127.0.0.1 could be listened on a moment ago. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
