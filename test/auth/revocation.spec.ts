@@ -32,6 +32,18 @@ describe('Token revocation across instances', () => {
     return { user, ...(await instance.client.login(user.email, user.password)) };
   }
 
+  /** Pings a paused Redis until `redis` counts it unavailable (three calls in a row missed their deadline). */
+  async function countedUnavailable(redis: RedisConnection): Promise<void> {
+    await waitFor(
+      async () => {
+        await redis.run((client) => client.ping()).catch(() => undefined);
+        return !redis.available;
+      },
+      10_000,
+      'the connection to count the paused Redis as unavailable',
+    );
+  }
+
   async function flushAll(): Promise<void> {
     const client = createClient({ url: pair.redis.url });
     await client.connect();
@@ -129,14 +141,7 @@ describe('Token revocation across instances', () => {
     pair.redis.pause();
     try {
       // Three calls in a row miss their deadline: the connection counts Redis as unavailable.
-      await waitFor(
-        async () => {
-          await redis.run((client) => client.ping()).catch(() => undefined);
-          return !redis.available;
-        },
-        10_000,
-        'the connection to count the paused Redis as unavailable',
-      );
+      await countedUnavailable(redis);
       publish.mockClear();
       expect((await a.client.request('POST', '/api/v1/auth/logout', { token: accessToken })).statusCode).toBe(204);
       // Before, the bus checked only that the socket was up, and a logout waited out two deadlines.
@@ -149,6 +154,7 @@ describe('Token revocation across instances', () => {
     await waitFor(() => redis.available, 10_000, 'Redis to be available again');
     expect(await a.client.me(accessToken)).toBe(401);
   });
+
   it('refuses on B, within the uncovered poll, a token logged out on A while Redis is paused', async () => {
     const { accessToken } = await loggedIn();
     expect(await b.client.me(accessToken)).toBe(200);
@@ -156,16 +162,7 @@ describe('Token revocation across instances', () => {
     pair.redis.pause();
     try {
       // Both connections count the paused Redis as unavailable; their subscriber sockets stay open.
-      for (const redis of connections) {
-        await waitFor(
-          async () => {
-            await redis.run((client) => client.ping()).catch(() => undefined);
-            return !redis.available;
-          },
-          10_000,
-          'the connection to count the paused Redis as unavailable',
-        );
-      }
+      for (const redis of connections) await countedUnavailable(redis);
       expect((await a.client.request('POST', '/api/v1/auth/logout', { token: accessToken })).statusCode).toBe(204);
       // No bus can carry it: B must re-read Postgres every 500 ms, not every AUTH_REVOCATION_POLL_MS (60 s here).
       await waitFor(async () => (await b.client.me(accessToken)) === 401, 5_000, 'B to refuse the revoked token');

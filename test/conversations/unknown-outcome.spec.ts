@@ -21,13 +21,11 @@ describe('Conversation writes of unknown outcome', () => {
 
   beforeAll(async () => {
     [db, redis] = await Promise.all([createTestDatabase(), TestRedisServer.start()]);
-    const real = new URL(db.url);
-    proxy = await TcpProxy.start({ host: real.hostname, port: Number(real.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const viaProxy = await TcpProxy.inFrontOf(db.url);
+    proxy = viaProxy.proxy;
     const env = { REDIS_URL: redis.url, CACHE_PREFIX: uniquePrefix(), THROTTLE_AUTH_LIMIT: '1000' };
     b = await startAuthInstance({ ...env, DATABASE_URL: db.url });
-    a = await startAuthInstance({ ...env, DATABASE_URL: viaProxy.toString() });
+    a = await startAuthInstance({ ...env, DATABASE_URL: viaProxy.url });
   });
 
   afterAll(async () => {

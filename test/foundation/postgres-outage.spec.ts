@@ -31,13 +31,11 @@ describe.each(['memory', 'redis'] as const)('Postgres that hangs (a blackholed c
   beforeAll(async () => {
     db = await createTestDatabase();
     if (backend === 'redis') redis = await TestRedisServer.start();
-    const real = new URL(db.url);
-    proxy = await TcpProxy.start({ host: real.hostname, port: Number(real.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const viaProxy = await TcpProxy.inFrontOf(db.url);
+    proxy = viaProxy.proxy;
     app = await AppProcess.start(
       {
-        DATABASE_URL: viaProxy.toString(),
+        DATABASE_URL: viaProxy.url,
         CACHE_BACKEND: backend,
         ...(redis && { REDIS_URL: redis.url }),
         DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),

@@ -21,12 +21,10 @@ describe('HTTP response cache under outages', () => {
 
   beforeAll(async () => {
     [db, redis] = await Promise.all([createTestDatabase(), TestRedisServer.start()]);
-    const real = new URL(db.url);
-    proxy = await TcpProxy.start({ host: real.hostname, port: Number(real.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const viaProxy = await TcpProxy.inFrontOf(db.url);
+    proxy = viaProxy.proxy;
     app = await startAuthInstance({
-      DATABASE_URL: viaProxy.toString(),
+      DATABASE_URL: viaProxy.url,
       REDIS_URL: redis.url,
       CACHE_PREFIX: uniquePrefix(),
       // Short lives, so an entry can expire during the test; a long grace to serve it stale.

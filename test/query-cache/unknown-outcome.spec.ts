@@ -20,11 +20,9 @@ describe('QueryCache writes of unknown outcome (Postgres)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     cluster = await startCacheCluster(2);
-    const real = new URL(db.url);
-    proxy = await TcpProxy.start({ host: real.hostname, port: Number(real.port || 5432) });
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    a = await openPeer({ url: viaProxy.toString() }, cluster.instances[0]);
+    const viaProxy = await TcpProxy.inFrontOf(db.url);
+    proxy = viaProxy.proxy;
+    a = await openPeer({ url: viaProxy.url }, cluster.instances[0]);
     b = await openPeer(db, cluster.instances[1]);
     await createSchema(b.dataSource);
   });

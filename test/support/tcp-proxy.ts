@@ -50,6 +50,18 @@ export class TcpProxy {
     return proxy;
   }
 
+  /**
+   * A proxy in front of the server of `url` (a `postgres://` URL, say), and
+   * the same URL pointing at the proxy instead.
+   */
+  static async inFrontOf(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+    const real = new URL(url);
+    const proxy = await TcpProxy.start({ host: real.hostname, port: Number(real.port || 5432) });
+    const viaProxy = new URL(url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    return { proxy, url: viaProxy.toString() };
+  }
+
   /** Stops forwarding (see the class comment). */
   blackhole(): void {
     this.blackholed = true;
